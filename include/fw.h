@@ -1,0 +1,228 @@
+/* fw.h: the C equivalent of Vault's sdk/framework. A backend is data: a table of paths,
+ * each a PCRE2 pattern with named captures, typed fields and one handler per operation.
+ * The runtime (src/runtime) turns a pb.Request into a struct fw_req, calls
+ * fw_handle_request / fw_existence_check, and turns the struct fw_resp back into protobuf.
+ * The framework never sees protobuf or gRPC; the engine never sees them either.
+ *
+ * JSON values are cJSON trees. Ownership: fw_req and everything it points to is borrowed by
+ * handlers; fw_resp.data and fw_resp.warnings are owned by the response (fw_resp_clear frees).
+ * All functions are thread-safe; handlers run concurrently on several threads. */
+#ifndef PKIEXT_FW_H
+#define PKIEXT_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct cJSON;
+
+/* ---- Storage: Vault's logical.Storage, reached over the broker ---------------------- */
+
+/* One mount's storage view. Keys are relative to the mount. Safe to use from any thread
+ * between the backend's setup and cleanup. */
+struct fw_storage {
+    void *ctx;
+    /* *val is new (malloc, NUL-terminated for convenience, *len excludes the NUL), caller
+     * frees. A missing key is success with *val == NULL. */
+    int (*get)(void *ctx, const char *key, char **val, size_t *len, struct err *e);
+    /* seal_wrap asks Vault to seal-wrap the entry (also declare the path in SpecialPaths). */
+    int (*put)(void *ctx, const char *key, const char *val, size_t len, bool seal_wrap,
+               struct err *e);
+    int (*del)(void *ctx, const char *key, struct err *e);
+    /* Keys directly under prefix (prefix ends in '/' or is ""); sub-folders end in '/'.
+     * *keys is a new NULL-terminated array; free with fw_strv_free. */
+    int (*list)(void *ctx, const char *prefix, char ***keys, struct err *e);
+};
+
+/* JSON helpers over a storage. *out is new (cJSON_Delete), NULL when the key is missing. */
+int fw_storage_get_json(struct fw_storage *s, const char *key, struct cJSON **out,
+                        struct err *e);
+int fw_storage_put_json(struct fw_storage *s, const char *key, const struct cJSON *val,
+                        bool seal_wrap, struct err *e);
+void fw_strv_free(char **v);
+
+/* ---- SystemView: Vault's logical.SystemView ----------------------------------------- */
+
+enum fw_replication {
+    FW_REPL_PERF_SECONDARY = 1 << 1,     /* consts.ReplicationPerformanceSecondary */
+    FW_REPL_DR_SECONDARY = 1 << 3,       /* consts.ReplicationDRSecondary */
+    FW_REPL_PERF_STANDBY = 1 << 8        /* consts.ReplicationPerformanceStandby */
+};
+
+struct fw_sysview {
+    void *ctx;
+    /* *entity is a new JSON object shaped like logical.Entity's JSON form
+     * ({"id","name","metadata":{...},"aliases":[...],"namespace_id",...}), or NULL when
+     * there is no such entity. */
+    int (*entity_info)(void *ctx, const char *entity_id, struct cJSON **entity, struct err *e);
+    /* *groups is a new JSON array of logical.Group objects ({"id","name","metadata",...}). */
+    int (*groups_for_entity)(void *ctx, const char *entity_id, struct cJSON **groups,
+                             struct err *e);
+    /* Bit set of enum fw_replication. */
+    int (*replication_state)(void *ctx, uint32_t *state, struct err *e);
+    int (*local_mount)(void *ctx, bool *local, struct err *e);
+};
+
+/* True when this node may write storage and do background work (not a performance standby,
+ * DR secondary or performance secondary). On error, returns false (do no work). */
+bool fw_sysview_can_write(struct fw_sysview *sv);
+
+/* ---- Requests and responses ------------------------------------------------------- */
+
+enum fw_op { FW_READ = 0, FW_CREATE, FW_UPDATE, FW_PATCH, FW_DELETE, FW_LIST, FW_OP_COUNT };
+
+/* What one mount of the backend is given at setup; lives until cleanup. */
+struct fw_env {
+    struct fw_storage *storage;
+    struct fw_sysview *sysview;
+    const struct cJSON *config;  /* Setup's config map as a JSON object of strings */
+    const char *backend_uuid;
+};
+
+/* A request as a handler sees it; all borrowed. */
+struct fw_req {
+    const char *operation;    /* the wire string: "read", "update", "help", "rollback", ... */
+    enum fw_op op;            /* for the six HTTP operations */
+    const char *path;         /* relative to the mount, no leading '/' */
+    const struct cJSON *data; /* the request body/query as JSON, or NULL */
+    const char *id;           /* request id, for logs */
+    const char *entity_id;    /* may be "" */
+    const char *mount_point;
+    struct fw_storage *storage;
+    struct fw_sysview *sysview;
+    void *backend;            /* the instance returned by fw_backend.setup */
+};
+
+/* How the framework tells the runtime which protocol error to send (pb.ProtoError). */
+enum fw_status {
+    FW_STATUS_OK = 0,           /* resp.data (maybe NULL = nil response) */
+    FW_STATUS_UNSUPPORTED_PATH, /* err_type 6 -> 404 */
+    FW_STATUS_UNSUPPORTED_OP,   /* err_type 5 -> 405 */
+    FW_STATUS_USER_ERROR,       /* err_type 1 (existence check: 400) */
+    FW_STATUS_INTERNAL          /* err_type 0 with a generic message -> 500 */
+};
+
+struct fw_resp {
+    enum fw_status status;
+    char err_msg[512];         /* for non-OK statuses */
+    struct cJSON *data;        /* owned object, or NULL for a nil response */
+    struct cJSON *warnings;    /* owned array of strings, or NULL */
+};
+
+void fw_resp_init(struct fw_resp *r);
+void fw_resp_clear(struct fw_resp *r);
+/* Appends a warning (copied). */
+void fw_resp_warn(struct fw_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Fields ----------------------------------------------------------------------- */
+
+enum fw_type {
+    FW_TYPE_STRING = 1,
+    FW_TYPE_INT,                 /* int64 */
+    FW_TYPE_BOOL,
+    FW_TYPE_DURATION,            /* whole seconds, >= 0 */
+    FW_TYPE_COMMA_STRING_SLICE,  /* "a,b" or ["a","b"] */
+    FW_TYPE_STRING_SLICE,        /* ["a","b"]; a string is one element */
+    FW_TYPE_MAP,                 /* JSON object */
+    FW_TYPE_NAME,                /* string matching ^\w(([\w-.]+)?\w)?$ */
+    FW_TYPE_LOWERCASE_STRING
+};
+
+/* A field of a path. `def` is the default in the string form `vault write` would send
+ * ("ec-256", "true", "72h", "a,b"), parsed by the same rules as input; NULL = zero value. */
+struct fw_field {
+    const char *name;
+    enum fw_type type;
+    const char *desc;
+    const char *def;
+    bool required;                       /* documentation, as in Vault */
+    const char *const *allowed;          /* NULL-terminated enum values, or NULL */
+    bool query;                          /* also documented as a query parameter */
+};
+
+/* Parsed, typed field values of one request. Opaque; borrowed by handlers. */
+struct fw_data;
+
+/* True when the request (body, query or path capture) set the field. */
+bool fw_data_present(const struct fw_data *d, const char *name);
+/* Typed getters: the request's value, else the field's default, else the zero value.
+ * Strings are never NULL. Asking for an undeclared field returns the zero value. */
+const char *fw_data_str(const struct fw_data *d, const char *name);
+int64_t fw_data_int(const struct fw_data *d, const char *name);
+bool fw_data_bool(const struct fw_data *d, const char *name);
+int64_t fw_data_duration(const struct fw_data *d, const char *name);
+/* For the slice types: a JSON array of strings, never NULL (possibly empty). */
+const struct cJSON *fw_data_list(const struct fw_data *d, const char *name);
+/* For FW_TYPE_MAP: a JSON object, never NULL (possibly empty). */
+const struct cJSON *fw_data_map(const struct fw_data *d, const char *name);
+
+/* ---- Paths and backends ------------------------------------------------------------ */
+
+/* A handler returns 0 with resp->data set (or left NULL for a nil response: 404 on read and
+ * list, 204 on writes), or -1 with *e set: ERR_INVALID becomes a 400 {"error": msg} response,
+ * ERR_NOT_FOUND a nil response, anything else is logged in full and returned as a generic
+ * 500. */
+typedef int (*fw_handler)(const struct fw_req *req, const struct fw_data *d,
+                          struct fw_resp *resp, struct err *e);
+/* Existence check: *exists true means the resource is there (update), false means create. */
+typedef int (*fw_exists_fn)(const struct fw_req *req, const struct fw_data *d, bool *exists,
+                            struct err *e);
+
+struct fw_operation {
+    fw_handler fn;          /* NULL: operation not supported on this path (405) */
+    const char *summary;
+};
+
+struct fw_path {
+    /* PCRE2 pattern relative to the mount, anchored by the framework (^...$); named
+     * captures (?<name>...) fill fields of the same name. */
+    const char *pattern;
+    const struct fw_field *fields;   /* terminated by { 0 } (name == NULL) */
+    fw_exists_fn exists;             /* NULL: no existence check (POST/PUT arrive as update) */
+    struct fw_operation ops[FW_OP_COUNT];
+    const char *synopsis;
+    const char *description;
+    bool take_arbitrary_input;       /* no "ignored unrecognized parameters" warning */
+};
+
+/* Named-capture helpers for patterns, matching Vault's framework.GenericNameRegex. */
+#define FW_NAME_RE(name) "(?<" name ">\\w(([\\w-.]+)?\\w)?)"
+#define FW_OPT_TRAILING_SLASH "/?"
+
+struct fw_special_paths {
+    const char *const *root;              /* NULL-terminated lists, each may be NULL */
+    const char *const *unauthenticated;
+    const char *const *local_storage;
+    const char *const *seal_wrap_storage;
+};
+
+struct fw_backend {
+    const char *name;          /* e.g. "pki-external-ca", for logs and OpenAPI */
+    const char *version;       /* semver with leading v, e.g. "v0.1.0" */
+    const char *help;          /* backend help shown on the mount root */
+    const struct fw_path *const *paths;   /* NULL-terminated */
+    struct fw_special_paths special;
+    /* Creates one mount's instance (req->backend). May read but not write storage. */
+    void *(*setup)(const struct fw_env *env, struct err *e);
+    /* First point where storage writes are allowed. NULL ok. */
+    int (*initialize)(void *backend, const struct fw_env *env, struct err *e);
+    /* Vault's periodic "rollback" request, about once a minute. NULL ok. */
+    int (*periodic)(const struct fw_req *req, struct err *e);
+    /* Drop caches for a storage key changed on another node. NULL ok. */
+    void (*invalidate)(void *backend, const char *key);
+    /* Stop background work and free the instance. NULL ok. */
+    void (*cleanup)(void *backend);
+};
+
+/* Routes, parses fields, calls the handler, builds the response (including "help" and
+ * "rollback" operations). Always returns with *resp filled; never fails otherwise. */
+void fw_handle_request(const struct fw_backend *b, const struct fw_req *req,
+                       struct fw_resp *resp);
+/* pb.Backend.HandleExistenceCheck: *check_found false when the path has no existence
+ * function. Returns status like fw_resp (FW_STATUS_USER_ERROR for bad field values). */
+enum fw_status fw_existence_check(const struct fw_backend *b, const struct fw_req *req,
+                                  bool *check_found, bool *exists, char *msg, size_t msg_len);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test suite against the binaries in $BUILD and prints one closing line
+# "N passed, N failed" counting suites. A suite is a unit-test binary or a run.sh script;
+# each fails loudly (never skips) when something it needs is missing.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+passed=0 failed=0 failed_names=()
+
+run_suite() {
+    local name=$1; shift
+    echo "=== suite: $name"
+    local t0=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1)); echo "=== ok: $name ($((SECONDS - t0)) s)"
+    else
+        failed=$((failed + 1)); failed_names+=("$name"); echo "=== FAILED: $name ($((SECONDS - t0)) s)"
+    fi
+}
+
+for t in "$BUILD"/test/test_*; do
+    [ -x "$t" ] || continue
+    run_suite "unit/$(basename "$t")" "$t"
+done
+for s in test/acme/run.sh test/host/run.sh test/e2e/run.sh; do
+    [ -f "$s" ] || continue
+    run_suite "$s" bash "$s"
+done
+
+[ ${#failed_names[@]} -eq 0 ] || echo "failed suites: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
