@@ -1,4 +1,4 @@
-/* engine.h (private): what the engine's files share. Accounts and roles (account.c,
+/* internal.h (private to src/engine): what the engine's files share. Accounts and roles (account.c,
  * role.c, policy.c, path_account.c, path_role.c, backend.c) and orders (order*.c,
  * path_order*.c, path_lookup.c) meet only through this header. */
 #ifndef PKIEXT_ENGINE_INTERNAL_H
