@@ -81,14 +81,15 @@ $(DEVVAULT): $(shell find test/host -name '*.go' -o -name go.mod -o -name go.sum
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 UNIT_BIN := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 ACME_SRC := $(wildcard test/acme/test_*.c)
-ACME_BIN := $(patsubst test/acme/%.c,$(BUILD)/test/%,$(ACME_SRC))
+ACME_BIN := $(patsubst test/acme/%.c,$(BUILD)/test-acme/%,$(ACME_SRC))
 TEST_HELPERS := $(wildcard test/lib/*.c)
 
 $(BUILD)/test/%: test/unit/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 
-$(BUILD)/test/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
+# Pebble-backed tests: run by test/acme/run.sh, not as plain unit tests.
+$(BUILD)/test-acme/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 

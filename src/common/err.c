@@ -28,7 +28,9 @@ int err_wrap(struct err *e, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+    /* Bound the old text by the room left, so the compiler sees no truncation. */
+    int room = (int)sizeof e->msg - 3 - (int)strlen(prefix);
+    snprintf(e->msg, sizeof e->msg, "%s: %.*s", prefix, room > 0 ? room : 0, old);
     if (e->kind == ERR_OK)
         e->kind = ERR_INTERNAL;
     return -1;

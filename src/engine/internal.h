@@ -81,3 +81,74 @@ int orders_periodic(const struct fw_req *req, struct err *e);
 int orders_role_has_active(struct fw_storage *s, const char *role, bool *has, struct err *e);
 
 #endif
+
+/* ---- appended by the accounts/roles helper ------------------------------------------ */
+/* Declarations below were added after the lead's header; the ones above are unchanged. */
+#ifndef PKIEXT_ENGINE_INTERNAL_ACCOUNTS_ROLES
+#define PKIEXT_ENGINE_INTERNAL_ACCOUNTS_ROLES
+
+struct cJSON;
+
+/* punycode.c: RFC 3492 for one label, without the "xn--" prefix. encode writes a
+ * NUL-terminated string into out (cap bytes); decode takes *n as the capacity of cp and
+ * returns the count in it. ERR_INVALID on bad input or too small a buffer. */
+int punycode_encode(const uint32_t *cp, size_t n, char *out, size_t cap, struct err *e);
+int punycode_decode(const char *in, size_t len, uint32_t *cp, size_t *n, struct err *e);
+
+/* policy.c: canonical names (lower case, no trailing dot, Unicode labels as xn--). With
+ * pattern, '*' may appear in labels (allowed_domains entries). *out is new. */
+int policy_name_canon(const char *in, bool pattern, char **out, struct err *e);
+/* An order identifier: a DNS name, optionally "*." + name; IP addresses refused. */
+int policy_identifier_canon(const char *in, char **out, struct err *e);
+/* True when one canonical allowed_domains entry admits the canonical identifier under
+ * the enum role_domain_opt bits (the overview's matching table). */
+bool policy_entry_allows(const char *entry, unsigned opts, const char *ident);
+/* ERR_INVALID ("identifiers: ... is not allowed ...") unless some entry (raw, resolved
+ * form: no templates) admits the raw identifier. */
+int policy_check(const char *const *entries, size_t n_entries, unsigned opts,
+                 const char *identifier, struct err *e);
+
+/* template.c: Vault ACL templating ({{identity.entity.name}} ...) in allowed_domains. */
+bool template_has(const char *s);
+/* Syntax check at role write time: ERR_INVALID for unknown or malformed placeholders. */
+int template_check(const char *tmpl, struct err *e);
+/* Expands every placeholder from entity (logical.Entity JSON) and groups (array of
+ * logical.Group JSON, may be NULL). ERR_INVALID when any cannot be resolved (the caller
+ * then denies). *out is new. */
+int template_expand(const char *tmpl, const struct cJSON *entity, const struct cJSON *groups,
+                    char **out, struct err *e);
+
+/* role.c: names of accounts and roles: 1..128 characters of [A-Za-z0-9_.-], starting and
+ * ending with a letter, digit or '_', no "..". ERR_INVALID naming `field`. */
+int engine_name_check(const char *field, const char *name, struct err *e);
+/* RFC 3339 UTC ("2026-02-24T20:00:00Z") into buf (at least 21 bytes). */
+void engine_time_format(int64_t t, char *buf, size_t cap);
+/* Names of roles that use the account (*names new NULL-terminated, fw_strv_free). */
+int roles_using_account(struct fw_storage *s, const char *account, char ***names,
+                        struct err *e);
+
+/* The option bits of an allowed_domain_options JSON array (unknown names ignored). */
+unsigned role_domain_opts_parse(const struct cJSON *arr);
+/* A role from its stored JSON form (role.c's header comment). *out is new. */
+int role_from_json(const struct cJSON *j, struct role **out, struct err *e);
+
+/* account.c. account_client() above: the client's key lives in a process-wide registry of
+ * parsed account keys, so the client may outlive the struct account it came from. */
+/* A parsed key for a PEM, from the registry (borrowed; lives until the process ends). */
+int account_key_get(const char *pem, struct crypto_key **out, struct err *e);
+/* A new ACME client for explicit settings (account_url/trusted_ca may be NULL or ""). */
+int account_client_for(const char *directory_url, const char *trusted_ca,
+                       const char *account_url, const char *key_pem,
+                       struct acme_client **out, struct err *e);
+/* The stored JSON of account/<name>; ERR_NOT_FOUND when missing. *out is new. */
+int account_load_json(struct fw_storage *s, const char *name, struct cJSON **out,
+                      struct err *e);
+/* keys[active_key_version] of a stored account (borrowed), NULL if missing. */
+const struct cJSON *account_json_active_key(const struct cJSON *stored);
+
+/* Path tables of this part of the engine, NULL-terminated (backend.c joins them with
+ * order_paths). */
+extern const struct fw_path *const account_paths[];
+extern const struct fw_path *const role_paths[];
+
+#endif

@@ -1,0 +1,93 @@
+/* backend.c: the pki-external-ca engine as a framework backend (include/engine.h): its
+ * path table, special paths and lifecycle callbacks. */
+#include "engine.h"
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* The path table joins three NULL-terminated lists defined in other files (accounts,
+ * roles, orders); C cannot concatenate extern arrays of unknown length in a constant
+ * initializer. So the table is filled once, under pthread_once, from setup(): the runtime
+ * calls Setup before it routes any request, and routing is the only reader of
+ * engine_backend.paths. Until then the table is empty (a lone NULL), which is still a valid
+ * table. This is the only mutable global of the engine, written exactly once. */
+enum { ENGINE_MAX_PATHS = 64 };
+static const struct fw_path *engine_paths[ENGINE_MAX_PATHS + 1];
+static pthread_once_t engine_paths_once = PTHREAD_ONCE_INIT;
+
+static void engine_paths_fill(void)
+{
+    const struct fw_path *const *lists[] = { account_paths, role_paths, order_paths };
+    size_t n = 0;
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        for (size_t i = 0; lists[l][i] && n < ENGINE_MAX_PATHS; i++)
+            engine_paths[n++] = lists[l][i];
+    engine_paths[n] = NULL;
+}
+
+static void *engine_setup(const struct fw_env *env, struct err *e)
+{
+    pthread_once(&engine_paths_once, engine_paths_fill);
+    struct engine *eng = calloc(1, sizeof *eng);
+    if (!eng) {
+        err_set(e, ERR_INTERNAL, "engine setup: out of memory");
+        return NULL;
+    }
+    eng->env = *env;
+    if (orders_start(eng, e) < 0) {
+        err_wrap(e, "engine setup");
+        free(eng);
+        return NULL;
+    }
+    return eng;
+}
+
+/* Nothing to migrate or seed yet: storage layout version 1 is written lazily by the
+ * handlers. Kept as the place where a future layout migration belongs. */
+static int engine_initialize(void *backend, const struct fw_env *env, struct err *e)
+{
+    return 0;
+}
+
+static int engine_periodic(const struct fw_req *req, struct err *e)
+{
+    return orders_periodic(req, e);
+}
+
+static void engine_cleanup(void *backend)
+{
+    struct engine *eng = backend;
+    if (!eng)
+        return;
+    orders_stop(eng);
+    free(eng);
+}
+
+static const char *const engine_seal_wrap[] = { "account/", "order-key/", NULL };
+
+static const char engine_help[] =
+    "The PKI External CA secrets engine obtains leaf certificates from external ACME\n"
+    "certificate authorities (Let's Encrypt, a Vault PKI mount with ACME, any RFC 8555 CA).\n"
+    "\n"
+    "  config/acme-account/:name   ACME accounts (create, import, rotate-key, delete)\n"
+    "  role/:name                  domain and challenge policy for orders\n"
+    "  role/:name/new-order        start an order (identifiers or a CSR)\n"
+    "  role/:name/order/:id/...    status, challenge, fulfilled-challenge, fetch-cert, revoke\n"
+    "  role/:name/cached           the newest cached certificate for identifiers\n"
+    "  lookup/...                  certificates by serial, orders by id\n"
+    "\n"
+    "All state lives in Vault storage; account keys and generated private keys are\n"
+    "seal-wrapped.";
+
+const struct fw_backend engine_backend = {
+    .name = "pki-external-ca",
+    .version = PKIEXT_VERSION,
+    .help = engine_help,
+    .paths = engine_paths,
+    .special = { .seal_wrap_storage = engine_seal_wrap },
+    .setup = engine_setup,
+    .initialize = engine_initialize,
+    .periodic = engine_periodic,
+    .cleanup = engine_cleanup,
+};

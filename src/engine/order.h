@@ -1,0 +1,208 @@
+/* order.h (private to src/engine): certificate orders. One order is one JSON object at
+ * order/<id>; the key of an identifier-workflow order lives seal-wrapped at order-key/<id>;
+ * the issued chain at cert/<serial>. Indexes (role-active/<role>/<id>, role-cache/...,
+ * recent/<id>) are written after the object they point to, so a crash leaves at worst a
+ * dangling index entry, which every reader skips.
+ *
+ * int functions return 0, or -1 with *e set. Thread-safe unless said otherwise; one order
+ * is advanced by one thread at a time (order_lock). */
+#ifndef PKIEXT_ENGINE_ORDER_H
+#define PKIEXT_ENGINE_ORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "fw.h"
+
+struct cJSON;
+struct engine;
+
+/* ---- statuses (order_status.c) ------------------------------------------------------ */
+
+enum order_status {
+    ORDER_NEW = 0,
+    ORDER_SUBMITTED,
+    ORDER_AWAITING,          /* awaiting-challenge-fulfillment */
+    ORDER_NOTIFY,            /* notify-acme-server-challenges-completed */
+    ORDER_PROCESSING,        /* processing-challenge */
+    ORDER_FETCHING,          /* fetching-certificate */
+    ORDER_COMPLETED,
+    ORDER_EXPIRED,
+    ORDER_REVOKED,
+    ORDER_ERROR,
+    ORDER_STATUS_COUNT
+};
+
+/* The hyphenated name the API returns ("awaiting-challenge-fulfillment"). Never NULL. */
+const char *order_status_name(enum order_status s);
+/* Accepts the hyphen and the underscore spelling, any case. -1 when unknown. */
+int order_status_parse(const char *name, enum order_status *out);
+/* completed, expired, revoked, error: no more work, not in role-active/. */
+bool order_status_terminal(enum order_status s);
+
+enum order_workflow { ORDER_WF_IDENTIFIERS = 0, ORDER_WF_CSR };
+const char *order_workflow_name(enum order_workflow w);
+
+/* RFC 5280 reason code of a revoke reason in either spelling (key_compromise,
+ * key-compromise); -1 if unknown. And back to the underscore name. */
+int order_revoke_reason_parse(const char *name);
+const char *order_revoke_reason_name(int code);
+
+/* ---- ids (uuid7.c) ------------------------------------------------------------------ */
+
+/* Writes a new RFC 9562 UUIDv7 ("01936d8e-7c3a-7890-b123-456789abcdef") into out[37].
+ * Ids made by one process sort in creation order (monotonic within a millisecond). */
+int uuid7_new(char out[37], struct err *e);
+/* True when s is a lower- or upper-case 8-4-4-4-12 hex UUID. */
+bool uuid7_valid(const char *s);
+/* The creation time (unix milliseconds) a UUIDv7 carries; 0 when s is not one. */
+int64_t uuid7_time_ms(const char *s);
+
+/* ---- the order object (order.c) ------------------------------------------------------ */
+
+/* One ACME challenge of an authorization, as last seen from the CA. Owns its strings. */
+struct order_challenge {
+    char *type;           /* "http-01", "dns-01", "tls-alpn-01" */
+    char *url;
+    char *token;
+    char *status;         /* RFC 8555: pending, processing, valid, invalid */
+    char *key_auth;       /* token.thumbprint, fixed when first seen (key rotation safe) */
+    char *dns_value;      /* base64url(SHA-256(key_auth)) for dns-01, else "" */
+    bool fulfilled;       /* the user called fulfilled-challenge for it */
+    bool responded;       /* the CA was told to validate it */
+};
+
+/* One ACME authorization. Owns its strings and the challenge array. */
+struct order_authz {
+    char *url;
+    char *identifier;     /* as ordered: "*.example.com" for a wildcard */
+    char *status;
+    int64_t expires;      /* unix seconds, 0 unknown */
+    struct order_challenge *challenges;
+    size_t n_challenges;
+};
+
+/* An order as stored at order/<id>. Owns every pointer; order_new() / order_load() return
+ * a new one, order_free() frees it (NULL ok). Strings are never NULL after load ("" when
+ * unset). Times are unix seconds; 0 means "no date". */
+struct order {
+    char *id, *role, *account;
+    enum order_status status;
+    enum order_workflow workflow;
+    char **identifiers;          /* NULL-terminated, in the submitted order */
+    size_t n_identifiers;
+    char *csr;                   /* CSR workflow: the submitted PEM, byte for byte; else "" */
+    char *key_type;              /* identifier workflow: "ec-256"...; else "" */
+    int64_t creation_date, last_update, next_work_date, expires;
+    char *last_error;
+    char *serial;                /* colon form, "" until completed */
+    char *acme_url, *finalize_url, *cert_url;   /* "" until the CA gave them */
+    struct order_authz *authzs;
+    size_t n_authzs;
+    int attempts;                /* consecutive transient failures, for backoff */
+    int64_t revocation_time;
+    char *revocation_reason;
+};
+
+/* A fresh order in status new, id and dates set, identifiers copied. *out is new. */
+int order_new(const char *role, const char *account, enum order_workflow wf,
+              const char *const *identifiers, size_t n, struct order **out, struct err *e);
+void order_free(struct order *o);
+
+/* JSON form used in storage (not the API). order_to_json's result is new (cJSON_Delete). */
+struct cJSON *order_to_json(const struct order *o);
+int order_from_json(const struct cJSON *j, struct order **out, struct err *e);
+
+/* ERR_NOT_FOUND when there is no order/<id>. id must be uuid7_valid (checked). */
+int order_load(struct fw_storage *s, const char *id, struct order **out, struct err *e);
+/* Writes order/<id>, then its indexes: role-active/<role>/<id> while non-terminal (deleted
+ * once terminal), recent/<id>. */
+int order_save(struct fw_storage *s, const struct order *o, struct err *e);
+/* Loads the order and checks it belongs to role (ERR_NOT_FOUND otherwise, so ids of other
+ * roles are not revealed). */
+int order_load_for_role(struct fw_storage *s, const char *role, const char *id,
+                        struct order **out, struct err *e);
+
+/* The API's date form, RFC 3339 UTC; 0 becomes "0001-01-01T00:00:00Z". buf >= 32. */
+const char *order_time_str(int64_t t, char *buf, size_t len);
+/* RFC 3339 (as the CA sends) -> unix seconds; 0 when s is NULL or unparsable. */
+int64_t order_time_parse(const char *s);
+int64_t order_now(void);
+
+/* Sets last_error (copied, "" clears). */
+void order_set_error(struct order *o, const char *msg);
+
+/* Storage keys, written into buf. */
+void order_key_path(const char *id, char *buf, size_t len);
+
+/* ---- the status reply (order_view.c) ------------------------------------------------- */
+
+/* The status / lookup-order reply: union of the old and new shapes. New object. */
+struct cJSON *order_view_status(const struct order *o);
+/* Index of the authz for identifier (exact, or "*.x" for "x" wildcard forms); -1 if none. */
+int order_find_authz(const struct order *o, const char *identifier);
+/* The challenge of the given type in authz a; NULL if none. */
+struct order_challenge *order_find_challenge(struct order_authz *a, const char *type);
+
+/* The authz and challenge the request's identifier and challenge_type fields name
+ * (path_order_challenge.c). ERR_INVALID naming the field otherwise. Both borrowed from o. */
+int order_pick_challenge(struct order *o, const struct fw_data *d, struct order_authz **az,
+                         struct order_challenge **ch, struct err *e);
+
+/* ---- certificates (order_cert.c) -------------------------------------------------- */
+
+/* "cert/<serial with hyphens>" into buf. */
+void order_cert_key(const char *serial, char *buf, size_t len);
+/* Splits and parses the CA's chain, writes cert/<serial>, sets o->serial (not saved). */
+int order_cert_store(struct fw_storage *s, struct order *o, const char *chain_pem,
+                     struct err *e);
+/* The stored record of a serial (colon form); ERR_NOT_FOUND when absent. *out is new. */
+int order_cert_load(struct fw_storage *s, const char *serial, struct cJSON **out,
+                    struct err *e);
+/* "role-cache/<role>/<sha-256 hex of the sorted, lower-cased identifiers>" into buf. */
+int order_cache_key(const char *role, char *const *ids, size_t n, char *buf, size_t len,
+                    struct err *e);
+/* The fetch-cert / cached reply for a completed order in format pem, der or pem_bundle
+ * (checked by the caller): certificate, issuing_ca, ca_chain (never null), serial_number,
+ * expiration, not_before, not_after, authority_key_id, certificate_format, order_id, and for
+ * identifier orders private_key and private_key_type. *out is new. */
+int order_cert_reply(struct fw_storage *s, const struct order *o, const char *format,
+                     struct cJSON **out, struct err *e);
+
+/* ERR_INVALID naming certificate_format unless pem, der or pem_bundle (path_order_fetch.c). */
+int order_check_format(const char *format, struct err *e);
+
+/* ---- advancing (order_advance.c) ---------------------------------------------------- */
+
+/* Moves the order as far as it can without waiting, storing each step before the next
+ * (CA URLs before anything else happens, so a restart never places a second CA order).
+ * Takes the order's lock; when another thread holds it, returns 0 at once (that thread does
+ * the work). CA trouble is not an error here: it lands in last_error, with a
+ * next_work_date for transient trouble. -1 only for storage failures.
+ * *next_ms (may be NULL): unix milliseconds when the order wants another look soon (polling
+ * the CA), 0 when it waits on the user, is terminal, or another thread has it. */
+int order_advance(struct fw_storage *s, const char *id, int64_t *next_ms, struct err *e);
+
+/* Per-order lock table (order_lock.c). trylock returns false when someone holds it. */
+bool order_lock_try(const char *id);
+void order_lock_release(const char *id);
+/* Blocking lock, for request handlers that change an order (fulfilled-challenge, revoke). */
+void order_lock_wait(const char *id);
+
+/* ---- worker (order_worker.c) ------------------------------------------------------ */
+
+/* Asks the mount's worker to advance the order soon (non-blocking; drops it if the
+ * queue is full, rollback picks it up). eng may be NULL (no worker: nothing happens). */
+void order_worker_kick(struct engine *eng, const char *id);
+/* Tells the worker an order has work at `when` (wakes it earlier if needed). */
+void order_worker_schedule(struct engine *eng, int64_t when);
+
+/* ---- due index (order.c) ------------------------------------------------------------ */
+
+/* Lists the ids of non-terminal orders of every role (role-active/<role>/<id>); *ids is a
+ * new NULL-terminated array (fw_strv_free). */
+int order_list_active(struct fw_storage *s, char ***ids, struct err *e);
+
+#endif

@@ -1,0 +1,726 @@
+/* order_advance.c: the order state machine, one step at a time, each step stored before the
+ * next is taken. Every trigger (the worker after new-order and fulfilled-challenge, the
+ * worker at next_work_date, Vault's rollback) calls order_advance, which:
+ *
+ *   new                  -> newOrder at the CA; its URLs are stored at once (submitted), so
+ *                           a crash after this point never places a second CA order
+ *   submitted..fetching  -> reconciled against the CA's view of the order:
+ *       pending    fetch the authorizations (tokens, key authorizations), tell the CA about
+ *                  challenges the user fulfilled; awaiting-challenge-fulfillment while some
+ *                  identifier still needs the user, else processing-challenge
+ *       ready      finalize with the CSR (rebuilt from the stored key, or the submitted one)
+ *       processing fetching-certificate, look again soon
+ *       valid      download, store cert/<serial>, completed
+ *       invalid    error (the failed challenge's problem in last_error) or expired
+ *
+ * Reconciling against the CA rather than trusting the stored status is what makes a crash
+ * between "the CA did it" and "we stored it" harmless: the next run sees where the CA is. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "acme.h"
+#include "internal.h"
+#include "log.h"
+#include "order.h"
+
+/* How long a waiting order sleeps before it is looked at again without a trigger. */
+static const int64_t AWAIT_RECHECK_S = 3600;
+/* Backoff cap for transient CA trouble. */
+static const int64_t BACKOFF_MAX_S = 300;
+/* Steps per call: enough for new -> awaiting and ready -> completed in one go. */
+static const int MAX_STEPS = 8;
+
+struct advance {
+    struct fw_storage *s;
+    struct order *o;
+    struct account *acct;
+    struct acme_client *client;
+    int64_t next_ms;
+    bool dirty;       /* the order changed since the last save */
+    bool done;        /* stop stepping */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_status(struct advance *a, enum order_status st)
+{
+    if (a->o->status == st)
+        return;
+    log_info("engine", "order advanced", "order_id", a->o->id, "from",
+             order_status_name(a->o->status), "to", order_status_name(st), NULL);
+    a->o->status = st;
+    a->o->attempts = 0;
+    a->o->last_update = order_now();
+    a->dirty = true;
+    if (order_status_terminal(st)) {
+        a->o->next_work_date = 0;
+        a->done = true;
+    }
+}
+
+static int save(struct advance *a, struct err *e)
+{
+    if (!a->dirty)
+        return 0;
+    a->o->last_update = order_now();
+    if (order_save(a->s, a->o, e) < 0)
+        return -1;
+    a->dirty = false;
+    return 0;
+}
+
+/* A problem the operator must act on: the order ends in error with `msg`. */
+static int fail_order(struct advance *a, const char *msg, struct err *e)
+{
+    log_error("engine", "order failed", "order_id", a->o->id, "error", msg, NULL);
+    order_set_error(a->o, msg);
+    set_status(a, ORDER_ERROR);
+    a->dirty = true;
+    return save(a, e);
+}
+
+/* Transient CA trouble: keep the status, say what happened and when we try again. */
+static int retry_later(struct advance *a, const char *what, const struct err *ce,
+                       const struct acme_reply *rep, struct err *e)
+{
+    char msg[700], when[32];
+    int64_t now = order_now();
+    a->o->attempts++;
+    int64_t delay = (int64_t)1 << (a->o->attempts < 9 ? a->o->attempts : 9);
+    if (delay > BACKOFF_MAX_S)
+        delay = BACKOFF_MAX_S;
+    int64_t at = now + delay;
+    if (rep && rep->retry_at > now)
+        at = (int64_t)rep->retry_at;
+    snprintf(msg, sizeof msg, "%s: %s (attempt %d; retrying at %s)", what, ce->msg,
+             a->o->attempts, order_time_str(at, when, sizeof when));
+    log_warn("engine", "order step will be retried", "order_id", a->o->id, "error", msg, NULL);
+    order_set_error(a->o, msg);
+    a->o->next_work_date = at;
+    a->next_ms = at * 1000;
+    a->dirty = true;
+    a->done = true;
+    return save(a, e);
+}
+
+/* Routes a failed CA call: transient kinds retry, the rest end the order. */
+static int ca_failed(struct advance *a, const char *what, const struct err *ce,
+                     const struct acme_reply *rep, struct err *e)
+{
+    char msg[700];
+    if (ce->kind == ERR_RETRY || ce->kind == ERR_INTERNAL)
+        return retry_later(a, what, ce, rep, e);
+    snprintf(msg, sizeof msg, "%s: %s", what, ce->msg);
+    return fail_order(a, msg, e);
+}
+
+/* How soon to poll the CA while it validates or issues: quickly at first (Pebble and most
+ * CAs finish in well under a second), slower the longer it takes. */
+static int64_t poll_at_ms(const struct order *o, const struct acme_reply *rep)
+{
+    int64_t now = now_ms();
+    if (rep && rep->retry_at > 0 && (int64_t)rep->retry_at * 1000 > now)
+        return (int64_t)rep->retry_at * 1000;
+    int64_t since = order_now() - o->last_update;
+    if (since < 3)
+        return now + 150;
+    if (since < 20)
+        return now + 1000;
+    return now + 3000;
+}
+
+/* ---- steps ---------------------------------------------------------------------------- */
+
+static int step_new(struct advance *a, struct err *e)
+{
+    struct acme_order co;
+    struct acme_reply rep;
+    struct err ce;
+    struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers };
+    struct order_authz *azs = NULL;
+    int rc = -1;
+    memset(&co, 0, sizeof co);
+    memset(&rep, 0, sizeof rep);
+    err_clear(&ce);
+
+    if (acme_new_order(a->client, &req, &co, &rep, &ce) < 0) {
+        rc = ca_failed(a, "placing the order with the CA", &ce, &rep, e);
+        goto out;
+    }
+    if (co.n_authorizations && !(azs = calloc(co.n_authorizations, sizeof *azs))) {
+        err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+        goto out;
+    }
+    char *url = strdup(co.url ? co.url : "");
+    char *fin = strdup(co.finalize_url ? co.finalize_url : "");
+    if (!url || !fin) {
+        free(url);
+        free(fin);
+        free(azs);
+        err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+        goto out;
+    }
+    free(a->o->acme_url);
+    free(a->o->finalize_url);
+    a->o->acme_url = url;
+    a->o->finalize_url = fin;
+    a->o->expires = (int64_t)co.expires;
+    for (size_t i = 0; i < co.n_authorizations; i++) {
+        azs[i].url = strdup(co.authorizations[i]);
+        azs[i].identifier = strdup("");
+        azs[i].status = strdup("pending");
+        a->o->n_authzs = i + 1;
+        a->o->authzs = azs;
+        if (!azs[i].url || !azs[i].identifier || !azs[i].status) {
+            err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+            goto out;
+        }
+    }
+    a->o->authzs = azs;
+    log_debug("engine", "ca order placed", "order_id", a->o->id, "url", url, NULL);
+    order_set_error(a->o, "");
+    set_status(a, ORDER_SUBMITTED);
+    /* Stored before anything else is asked of the CA: this is the no-duplicate point. */
+    rc = save(a, e);
+out:
+    acme_order_clear(&co);
+    acme_reply_clear(&rep);
+    return rc;
+}
+
+static char *str_dup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/* Fills dst (zeroed) from the CA's authorization, keeping what we know of each challenge:
+ * the user's fulfilled flag, whether we responded, and the key authorization first computed
+ * (so a later account key rotation cannot change what the user already published). */
+static int authz_refresh(struct advance *a, const struct acme_authz *src,
+                         const struct order_authz *old, struct order_authz *dst, struct err *e)
+{
+    char ident[300];
+    snprintf(ident, sizeof ident, "%s%s", src->wildcard ? "*." : "",
+             src->identifier.value ? src->identifier.value : "");
+    dst->url = str_dup(src->url);
+    dst->identifier = str_dup(ident);
+    dst->status = str_dup(src->status_str);
+    dst->expires = (int64_t)src->expires;
+    if (!dst->url || !dst->identifier || !dst->status)
+        return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+    if (src->n_challenges == 0)
+        return 0;
+    if (!(dst->challenges = calloc(src->n_challenges, sizeof *dst->challenges)))
+        return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+    for (size_t i = 0; i < src->n_challenges; i++) {
+        const struct acme_challenge *sc = &src->challenges[i];
+        struct order_challenge *c = &dst->challenges[i];
+        struct order_challenge *prev = NULL;
+        dst->n_challenges = i + 1;
+        for (size_t k = 0; old && k < old->n_challenges; k++) {
+            if (strcmp(old->challenges[k].type, sc->type ? sc->type : "") == 0)
+                prev = &old->challenges[k];
+        }
+        c->type = str_dup(sc->type);
+        c->url = str_dup(sc->url);
+        c->token = str_dup(sc->token);
+        c->status = str_dup(sc->status_str);
+        if (!c->type || !c->url || !c->token || !c->status)
+            return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+        if (prev && strcmp(prev->token, c->token) == 0 && prev->key_auth[0]) {
+            c->key_auth = str_dup(prev->key_auth);
+            c->dns_value = str_dup(prev->dns_value);
+        } else if (c->token[0]) {
+            c->key_auth = acme_key_authorization(a->client, c->token, e);
+            if (!c->key_auth)
+                return -1;
+            c->dns_value = strcmp(c->type, "dns-01") == 0
+                               ? acme_dns01_txt_value(a->client, c->token, e)
+                               : strdup("");
+            if (!c->dns_value)
+                return -1;
+        } else {
+            c->key_auth = strdup("");
+            c->dns_value = strdup("");
+        }
+        if (!c->key_auth || !c->dns_value)
+            return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+        c->fulfilled = prev && prev->fulfilled;
+        c->responded = prev && prev->responded;
+    }
+    return 0;
+}
+
+static void authz_free_fields(struct order_authz *az)
+{
+    free(az->url);
+    free(az->identifier);
+    free(az->status);
+    for (size_t i = 0; i < az->n_challenges; i++) {
+        struct order_challenge *c = &az->challenges[i];
+        free(c->type);
+        free(c->url);
+        free(c->token);
+        free(c->status);
+        free(c->key_auth);
+        free(c->dns_value);
+    }
+    free(az->challenges);
+    memset(az, 0, sizeof *az);
+}
+
+/* Fetches every authorization. On an invalid one, writes the CA's reason into problem
+ * (else leaves it ""). 1 when a CA call failed (already handled: order stored), 0 ok. */
+static int sync_authzs(struct advance *a, char *problem, size_t plen, struct err *e)
+{
+    problem[0] = '\0';
+    for (size_t i = 0; i < a->o->n_authzs; i++) {
+        struct order_authz *old = &a->o->authzs[i];
+        struct acme_authz ca;
+        struct acme_reply rep;
+        struct order_authz fresh;
+        struct err ce;
+        memset(&ca, 0, sizeof ca);
+        memset(&rep, 0, sizeof rep);
+        memset(&fresh, 0, sizeof fresh);
+        err_clear(&ce);
+        if (acme_get_authz(a->client, old->url, &ca, &rep, &ce) < 0) {
+            int rc = ca_failed(a, "reading an authorization from the CA", &ce, &rep, e);
+            acme_reply_clear(&rep);
+            return rc < 0 ? -1 : 1;
+        }
+        acme_reply_clear(&rep);
+        if (authz_refresh(a, &ca, old, &fresh, e) < 0) {
+            authz_free_fields(&fresh);
+            acme_authz_clear(&ca);
+            return -1;
+        }
+        if (ca.status == ACME_STATUS_INVALID && !problem[0]) {
+            char pbuf[500] = "";
+            for (size_t k = 0; k < ca.n_challenges; k++) {
+                if (ca.challenges[k].error.type) {
+                    acme_problem_format(&ca.challenges[k].error, pbuf, sizeof pbuf);
+                    snprintf(problem, plen, "%s challenge for %s failed: %s",
+                             ca.challenges[k].type, fresh.identifier, pbuf);
+                    break;
+                }
+            }
+            if (!problem[0])
+                snprintf(problem, plen, "the CA refused the authorization for %s",
+                         fresh.identifier);
+        }
+        acme_authz_clear(&ca);
+        authz_free_fields(old);
+        *old = fresh;
+        a->dirty = true;
+    }
+    return 0;
+}
+
+/* Tells the CA about challenges the user fulfilled and we have not reported yet. */
+static int respond_fulfilled(struct advance *a, struct err *e)
+{
+    for (size_t i = 0; i < a->o->n_authzs; i++) {
+        struct order_authz *az = &a->o->authzs[i];
+        if (strcmp(az->status, "pending") != 0)
+            continue;
+        for (size_t k = 0; k < az->n_challenges; k++) {
+            struct order_challenge *c = &az->challenges[k];
+            struct acme_challenge out;
+            struct acme_reply rep;
+            struct err ce;
+            if (!c->fulfilled || c->responded)
+                continue;
+            memset(&out, 0, sizeof out);
+            memset(&rep, 0, sizeof rep);
+            err_clear(&ce);
+            if (acme_respond_challenge(a->client, c->url, &out, &rep, &ce) < 0) {
+                char what[400];
+                snprintf(what, sizeof what, "asking the CA to validate %s for %s", c->type,
+                         az->identifier);
+                int rc = ca_failed(a, what, &ce, &rep, e);
+                acme_reply_clear(&rep);
+                return rc < 0 ? -1 : 1;
+            }
+            log_info("engine", "challenge submitted", "order_id", a->o->id, "identifier",
+                     az->identifier, "type", c->type, NULL);
+            c->responded = true;
+            if (out.status_str) {
+                char *st = strdup(out.status_str);
+                if (st) {
+                    free(c->status);
+                    c->status = st;
+                }
+            }
+            a->dirty = true;
+            acme_challenge_clear(&out);
+            acme_reply_clear(&rep);
+        }
+    }
+    return 0;
+}
+
+/* The CA order is pending: which identifiers still need the user? */
+static int on_pending(struct advance *a, const struct acme_reply *rep, struct err *e)
+{
+    char problem[600];
+    int rc = sync_authzs(a, problem, sizeof problem, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (problem[0])
+        return fail_order(a, problem, e);
+    rc = respond_fulfilled(a, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+
+    bool waiting_on_user = false, in_flight = false;
+    for (size_t i = 0; i < a->o->n_authzs; i++) {
+        struct order_authz *az = &a->o->authzs[i];
+        bool responded = false;
+        for (size_t k = 0; k < az->n_challenges; k++)
+            responded = responded || az->challenges[k].responded;
+        if (strcmp(az->status, "valid") != 0 && !responded)
+            waiting_on_user = true;
+        if (strcmp(az->status, "pending") == 0 && responded)
+            in_flight = true;
+    }
+    a->done = true;
+    if (waiting_on_user) {
+        set_status(a, ORDER_AWAITING);
+        int64_t at = order_now() + AWAIT_RECHECK_S;
+        if (a->o->expires > 0 && a->o->expires < at)
+            at = a->o->expires + 1;
+        a->o->next_work_date = at;
+        /* While the CA validates one identifier and the user works on the others, keep
+         * looking, so a failed validation shows up as error without waiting an hour. */
+        a->next_ms = in_flight ? poll_at_ms(a->o, rep) : 0;
+    } else {
+        set_status(a, ORDER_PROCESSING);
+        a->next_ms = poll_at_ms(a->o, rep);
+        a->o->next_work_date = a->next_ms / 1000 + 2;
+    }
+    order_set_error(a->o, "");
+    a->dirty = true;
+    return save(a, e);
+}
+
+/* The CSR to finalize with, as DER: the submitted one, or one built from the stored key. */
+static int order_csr_der(struct advance *a, unsigned char **der, size_t *len, struct err *e)
+{
+    struct crypto_key *key = NULL;
+    struct role *r = NULL;
+    char *pem = NULL, *csr = NULL, kpath[128];
+    size_t plen = 0;
+    int rc = -1;
+    if (a->o->workflow == ORDER_WF_CSR)
+        return crypto_csr_pem_to_der(a->o->csr, der, len, e);
+
+    snprintf(kpath, sizeof kpath, "order-key/%s", a->o->id);
+    if (a->s->get(a->s->ctx, kpath, &pem, &plen, e) < 0)
+        return -1;
+    if (!pem) {
+        err_set(e, ERR_INVALID, "the order's private key is missing from storage");
+        goto out;
+    }
+    if (crypto_key_from_pem(pem, plen, &key, e) < 0)
+        goto out;
+    /* The role says whether the first identifier is the CN; a role deleted with force
+     * leaves its orders running, so fall back to cn_first. */
+    enum crypto_csr_population pop = CRYPTO_CSR_CN_FIRST;
+    struct err re;
+    if (role_load(a->s, a->o->role, &r, &re) == 0)
+        pop = r->csr_population;
+    if (crypto_csr_build(key, (const char *const *)a->o->identifiers, a->o->n_identifiers, pop,
+                         &csr, e) < 0)
+        goto out;
+    rc = crypto_csr_pem_to_der(csr, der, len, e);
+out:
+    if (pem) {
+        memset(pem, 0, plen);
+        free(pem);
+    }
+    free(csr);
+    crypto_key_free(key);
+    role_free(r);
+    return rc;
+}
+
+static int on_ready(struct advance *a, struct err *e)
+{
+    char problem[600];
+    unsigned char *der = NULL;
+    size_t len = 0;
+    struct acme_order co;
+    struct acme_reply rep;
+    struct err ce;
+    int rc;
+    memset(&co, 0, sizeof co);
+    memset(&rep, 0, sizeof rep);
+    err_clear(&ce);
+
+    /* Refresh the authorizations first so the status reply shows them valid (and a
+     * pre-authorized order, which skipped pending, gets its list). */
+    rc = sync_authzs(a, problem, sizeof problem, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (order_csr_der(a, &der, &len, &ce) < 0) {
+        /* A storage or system failure may pass; a missing key or a bad CSR will not. */
+        if (ce.kind == ERR_INTERNAL)
+            return retry_later(a, "building the CSR", &ce, NULL, e);
+        char msg[700];
+        snprintf(msg, sizeof msg, "building the CSR: %s", ce.msg);
+        return fail_order(a, msg, e);
+    }
+    rc = acme_finalize(a->client, a->o->finalize_url, der, len, &co, &rep, &ce);
+    free(der);
+    if (rc < 0) {
+        rc = ca_failed(a, "finalizing the order with the CA", &ce, &rep, e);
+        goto out;
+    }
+    set_status(a, ORDER_FETCHING);
+    a->o->next_work_date = order_now() + 2;
+    rc = save(a, e);
+out:
+    acme_order_clear(&co);
+    acme_reply_clear(&rep);
+    return rc;
+}
+
+/* Points role-cache/<role>/<identifiers> at this order (identifier workflow only: a CSR
+ * order's key is not ours to hand out). A failure here only costs a cache miss. */
+static void cache_completed(struct advance *a)
+{
+    char key[400];
+    struct err ce;
+    if (a->o->workflow != ORDER_WF_IDENTIFIERS)
+        return;
+    if (order_cache_key(a->o->role, a->o->identifiers, a->o->n_identifiers, key, sizeof key,
+                        &ce) < 0)
+        return;
+    cJSON *j = cJSON_CreateObject();
+    if (j && cJSON_AddStringToObject(j, "order_id", a->o->id) &&
+        cJSON_AddStringToObject(j, "serial", a->o->serial))
+        (void)fw_storage_put_json(a->s, key, j, false, &ce);
+    cJSON_Delete(j);
+}
+
+static int on_valid(struct advance *a, const struct acme_order *co, struct err *e)
+{
+    struct acme_cert_chain chain;
+    struct acme_reply rep;
+    struct err ce;
+    int rc = -1;
+    memset(&chain, 0, sizeof chain);
+    memset(&rep, 0, sizeof rep);
+    err_clear(&ce);
+
+    if (!co->certificate_url)
+        return fail_order(a, "the CA marked the order valid but gave no certificate URL", e);
+    if (strcmp(a->o->cert_url, co->certificate_url) != 0) {
+        char *u = strdup(co->certificate_url);
+        if (!u)
+            return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+        free(a->o->cert_url);
+        a->o->cert_url = u;
+        a->dirty = true;
+    }
+    if (acme_download_cert(a->client, a->o->cert_url, &chain, &rep, &ce) < 0) {
+        rc = ca_failed(a, "downloading the certificate", &ce, &rep, e);
+        goto out;
+    }
+    /* The certificate first, then the order that points at it. */
+    if (order_cert_store(a->s, a->o, chain.pem, &ce) < 0) {
+        if (ce.kind == ERR_INTERNAL) {
+            *e = ce;
+            goto out;
+        }
+        char msg[700];
+        snprintf(msg, sizeof msg, "the CA's certificate is unusable: %s", ce.msg);
+        rc = fail_order(a, msg, e);
+        goto out;
+    }
+    order_set_error(a->o, "");
+    set_status(a, ORDER_COMPLETED);
+    if (save(a, e) < 0)
+        goto out;
+    log_info("engine", "certificate issued", "order_id", a->o->id, "serial", a->o->serial,
+             NULL);
+    cache_completed(a);
+    rc = 0;
+out:
+    acme_cert_chain_clear(&chain);
+    acme_reply_clear(&rep);
+    return rc;
+}
+
+static int on_invalid(struct advance *a, const struct acme_order *co, struct err *e)
+{
+    char problem[600], msg[700];
+    if (a->o->expires > 0 && order_now() >= a->o->expires) {
+        order_set_error(a->o, "the CA order expired before it was completed; place a new order");
+        set_status(a, ORDER_EXPIRED);
+        return save(a, e);
+    }
+    int rc = sync_authzs(a, problem, sizeof problem, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (!problem[0] && co->error.type) {
+        char pbuf[500];
+        snprintf(problem, sizeof problem, "%s",
+                 acme_problem_format(&co->error, pbuf, sizeof pbuf));
+    }
+    snprintf(msg, sizeof msg, "the CA marked the order invalid: %s; place a new order",
+             problem[0] ? problem : "no reason given");
+    return fail_order(a, msg, e);
+}
+
+static int step_reconcile(struct advance *a, struct err *e)
+{
+    struct acme_order co;
+    struct acme_reply rep;
+    struct err ce;
+    int rc = -1;
+    memset(&co, 0, sizeof co);
+    memset(&rep, 0, sizeof rep);
+    err_clear(&ce);
+
+    if (acme_get_order(a->client, a->o->acme_url, &co, &rep, &ce) < 0) {
+        if (rep.http_status == 404 && a->o->expires > 0 && order_now() >= a->o->expires) {
+            order_set_error(a->o, "the CA order expired before it was completed; "
+                                  "place a new order");
+            set_status(a, ORDER_EXPIRED);
+            rc = save(a, e);
+        } else {
+            rc = ca_failed(a, "reading the order from the CA", &ce, &rep, e);
+        }
+        goto out;
+    }
+    if (co.expires > 0 && (int64_t)co.expires != a->o->expires) {
+        a->o->expires = (int64_t)co.expires;
+        a->dirty = true;
+    }
+    switch (co.status) {
+    case ACME_STATUS_PENDING:
+        rc = on_pending(a, &rep, e);
+        break;
+    case ACME_STATUS_READY:
+        rc = on_ready(a, e);
+        break;
+    case ACME_STATUS_PROCESSING:
+        set_status(a, ORDER_FETCHING);
+        a->next_ms = poll_at_ms(a->o, &rep);
+        a->o->next_work_date = a->next_ms / 1000 + 2;
+        a->done = true;
+        rc = save(a, e);
+        break;
+    case ACME_STATUS_VALID:
+        rc = on_valid(a, &co, e);
+        break;
+    case ACME_STATUS_INVALID:
+        rc = on_invalid(a, &co, e);
+        break;
+    default: {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the CA reports the order as %s; place a new order",
+                 co.status_str ? co.status_str : "unknown");
+        if (co.status == ACME_STATUS_EXPIRED) {
+            order_set_error(a->o, msg);
+            set_status(a, ORDER_EXPIRED);
+            rc = save(a, e);
+        } else {
+            rc = fail_order(a, msg, e);
+        }
+    }
+    }
+out:
+    acme_order_clear(&co);
+    acme_reply_clear(&rep);
+    return rc;
+}
+
+/* Loads the account and its ACME client. 1 when the order was ended or deferred. */
+static int open_client(struct advance *a, struct err *e)
+{
+    struct err ce;
+    char msg[700];
+    err_clear(&ce);
+    if (account_load(a->s, a->o->account, &a->acct, &ce) < 0) {
+        if (ce.kind == ERR_NOT_FOUND) {
+            snprintf(msg, sizeof msg, "acme account %s no longer exists; place a new order "
+                     "with a role whose account exists", a->o->account);
+            return fail_order(a, msg, e) < 0 ? -1 : 1;
+        }
+        return retry_later(a, "loading the acme account", &ce, NULL, e) < 0 ? -1 : 1;
+    }
+    if (account_client(a->acct, &a->client, &ce) < 0) {
+        snprintf(msg, sizeof msg, "acme account %s", a->o->account);
+        return ca_failed(a, msg, &ce, NULL, e) < 0 ? -1 : 1;
+    }
+    return 0;
+}
+
+static int advance_locked(struct advance *a, struct err *e)
+{
+    int rc = open_client(a, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    for (int step = 0; step < MAX_STEPS && !a->done; step++) {
+        enum order_status before = a->o->status;
+        if (order_status_terminal(a->o->status))
+            break;
+        /* An order that never reached the CA's validation is dead once the CA's order
+         * expires; fetching-certificate is past that point. */
+        if (a->o->expires > 0 && order_now() >= a->o->expires && a->o->status != ORDER_FETCHING &&
+            a->o->status != ORDER_NEW) {
+            order_set_error(a->o, "the order expired before its challenges were completed; "
+                                  "place a new order");
+            set_status(a, ORDER_EXPIRED);
+            return save(a, e);
+        }
+        rc = a->o->status == ORDER_NEW ? step_new(a, e) : step_reconcile(a, e);
+        if (rc < 0)
+            return -1;
+        /* Keep going only while the status moves: a wait has set done. */
+        if (a->o->status == before && !a->done)
+            break;
+    }
+    return 0;
+}
+
+int order_advance(struct fw_storage *s, const char *id, int64_t *next_ms, struct err *e)
+{
+    struct advance a = { .s = s };
+    struct err le;
+    int rc = 0;
+    if (next_ms)
+        *next_ms = 0;
+    if (!order_lock_try(id))
+        return 0;
+    err_clear(&le);
+    if (order_load(s, id, &a.o, &le) < 0) {
+        if (le.kind != ERR_NOT_FOUND) {
+            *e = le;
+            rc = -1;
+        }
+        goto out;
+    }
+    if (!order_status_terminal(a.o->status))
+        rc = advance_locked(&a, e);
+    if (next_ms && !order_status_terminal(a.o->status))
+        *next_ms = a.next_ms;
+out:
+    acme_client_free(a.client);
+    account_free(a.acct);
+    order_free(a.o);
+    order_lock_release(id);
+    return rc;
+}

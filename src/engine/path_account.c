@@ -1,0 +1,824 @@
+/* path_account.c: config/acme-account/:name (create, read, update, delete), LIST
+ * config/acme-account, …/:name/import and …/:name/rotate-key. Create registers with the CA
+ * before anything is stored, so a failed create leaves nothing behind. Replies carry both
+ * the spec-000 fields (acme_account_key_id) and the newer ones Terraform needs
+ * (account_keys, trusted_ca); never a private key or an EAB key. */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acme.h"
+#include "log.h"
+
+enum {
+    ACCT_MAX_URL = 2048, ACCT_MAX_EMAIL = 254, ACCT_MAX_CONTACTS = 100,
+    ACCT_MAX_CA = 256 * 1024, ACCT_MAX_KEY = 64 * 1024, ACCT_MAX_SHORT = 256
+};
+
+static const char *const acct_key_types[] = { "ec-256", "ec-384", "ec-521", "rsa-2048",
+                                              "rsa-4096", "rsa-8192", NULL };
+
+/* Account writes are read-modify-write of one key (rotate-key appends a version); this lock
+ * keeps two writers of the same plugin process from losing each other's change. */
+static pthread_mutex_t acct_write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- validation ------------------------------------------------------------------------- */
+
+static int check_directory_url(const char *url, struct err *e)
+{
+    if (!url[0])
+        return err_set(e, ERR_INVALID, "directory_url: required");
+    if (strlen(url) > ACCT_MAX_URL)
+        return err_set(e, ERR_INVALID, "directory_url: longer than %d characters",
+                       ACCT_MAX_URL);
+    if (strncmp(url, "https://", 8) != 0 || !url[8])
+        return err_set(e, ERR_INVALID, "directory_url: must be an https:// URL");
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return err_set(e, ERR_INVALID, "directory_url: must not contain spaces or control "
+                           "characters");
+    return 0;
+}
+
+static int check_trusted_ca(const char *pem, struct err *e)
+{
+    char **certs = NULL;
+    if (!pem[0])
+        return 0;
+    if (strlen(pem) > ACCT_MAX_CA)
+        return err_set(e, ERR_INVALID, "trusted_ca: longer than %d bytes", ACCT_MAX_CA);
+    if (!strstr(pem, "-----BEGIN CERTIFICATE-----"))
+        return err_set(e, ERR_INVALID, "trusted_ca: not a PEM certificate bundle");
+    if (crypto_pem_split(pem, &certs, e) < 0)
+        return err_wrap(e, "trusted_ca: not a PEM certificate bundle");
+    for (size_t i = 0; certs[i]; i++) {
+        struct crypto_cert_info ci = { 0 };
+        if (crypto_cert_parse(certs[i], &ci, e) < 0) {
+            crypto_strv_free(certs);
+            return err_wrap(e, "trusted_ca: certificate %zu", i + 1);
+        }
+        crypto_cert_info_clear(&ci);
+    }
+    crypto_strv_free(certs);
+    return 0;
+}
+
+static int check_contacts(const cJSON *list, struct err *e)
+{
+    const cJSON *it;
+    int n = cJSON_GetArraySize(list);
+    if (n == 0)
+        return err_set(e, ERR_INVALID, "email_contacts: at least one email address is required");
+    if (n > ACCT_MAX_CONTACTS)
+        return err_set(e, ERR_INVALID, "email_contacts: more than %d addresses",
+                       ACCT_MAX_CONTACTS);
+    cJSON_ArrayForEach(it, list) {
+        const char *s = cJSON_IsString(it) ? it->valuestring : NULL;
+        if (!s)
+            return err_set(e, ERR_INVALID, "email_contacts: entries must be strings");
+        if (strncmp(s, "mailto:", 7) == 0)
+            s += 7;
+        const char *at = strchr(s, '@');
+        if (strlen(s) > ACCT_MAX_EMAIL || !at || at == s || !at[1] || strchr(at + 1, '@'))
+            return err_set(e, ERR_INVALID, "email_contacts: \"%.64s\" is not an email address",
+                           it->valuestring);
+        for (const char *p = s; *p; p++)
+            if ((unsigned char)*p <= ' ' || *p == ',' || *p == '<' || *p == '>' || *p == 0x7f)
+                return err_set(e, ERR_INVALID, "email_contacts: \"%.64s\" is not an email "
+                               "address", it->valuestring);
+    }
+    return 0;
+}
+
+static int check_key_type(const char *field, const char *v, enum crypto_key_type *t,
+                          struct err *e)
+{
+    *t = crypto_key_type_parse(v);
+    if (*t == CRYPTO_KEY_NONE)
+        return err_set(e, ERR_INVALID, "%s: \"%.32s\" is not one of ec-256, ec-384, ec-521, "
+                       "rsa-2048, rsa-4096, rsa-8192", field, v);
+    return 0;
+}
+
+static int check_short(const struct fw_data *d, const char *field, struct err *e)
+{
+    if (strlen(fw_data_str(d, field)) > ACCT_MAX_SHORT)
+        return err_set(e, ERR_INVALID, "%s: longer than %d characters", field, ACCT_MAX_SHORT);
+    return 0;
+}
+
+/* An ACME failure during create/import/rotate, as a 400 naming the field the operator
+ * should look at. Internal failures stay internal (500, logged). */
+static int acme_fail(struct err *e, const struct acme_reply *rep, const char *field,
+                     const char *what)
+{
+    if (e->kind == ERR_INTERNAL)
+        return -1;
+    char detail[sizeof e->msg];
+    snprintf(detail, sizeof detail, "%s", e->msg);
+    if (rep && rep->problem.type) {
+        const char *p = acme_problem_name(&rep->problem);
+        if (strcmp(p, "externalAccountRequired") == 0)
+            field = "eab_kid";
+        else if (strcmp(p, "invalidContact") == 0 || strcmp(p, "unsupportedContact") == 0)
+            field = "email_contacts";
+    }
+    return err_set(e, ERR_INVALID, "%s: %s: %.400s", field, what, detail);
+}
+
+/* ---- replies ---------------------------------------------------------------------------- */
+
+static void add_date(cJSON *o, const char *key, const cJSON *src)
+{
+    char buf[40];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, key);
+    engine_time_format(cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0, buf, sizeof buf);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
+/* The reply for create, import, update and read. *out is new. */
+static int account_reply(const cJSON *st, cJSON **out, struct err *e)
+{
+    cJSON *r = cJSON_CreateObject(), *keys = cJSON_CreateObject();
+    const cJSON *k;
+    static const char *const strs[] = { "name", "directory_url", "trusted_ca",
+                                        "default_nameserver", "status" };
+    if (!r || !keys) {
+        cJSON_Delete(r);
+        cJSON_Delete(keys);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, strs[i]);
+        cJSON_AddStringToObject(r, strs[i], cJSON_IsString(v) ? v->valuestring : "");
+    }
+    const cJSON *contacts = cJSON_GetObjectItemCaseSensitive(st, "email_contacts");
+    cJSON_AddItemToObject(r, "email_contacts", cJSON_IsArray(contacts)
+                                                   ? cJSON_Duplicate(contacts, true)
+                                                   : cJSON_CreateArray());
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(st, "account_url");
+    const char *u = cJSON_IsString(url) ? url->valuestring : "";
+    cJSON_AddStringToObject(r, "acme_account_key_id", u);   /* spec 000's name */
+    cJSON_AddStringToObject(r, "account_url", u);
+    const cJSON *akv = cJSON_GetObjectItemCaseSensitive(st, "active_key_version");
+    cJSON_AddNumberToObject(r, "active_key_version", cJSON_IsNumber(akv) ? akv->valueint : 0);
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(st, "keys")) {
+        cJSON *o = cJSON_CreateObject();
+        const cJSON *kv = cJSON_GetObjectItemCaseSensitive(k, "key_version");
+        cJSON_AddStringToObject(o, "key_type",
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k,
+                                                                               "key_type")));
+        cJSON_AddNumberToObject(o, "key_version", cJSON_IsNumber(kv) ? kv->valueint : 0);
+        add_date(o, "key_creation_date", k);
+        cJSON_AddItemToObject(keys, k->string, o);
+    }
+    cJSON_AddItemToObject(r, "account_keys", keys);
+    add_date(r, "creation_date", st);
+    add_date(r, "last_updated_date", st);
+    *out = r;
+    return 0;
+}
+
+/* ---- storage helpers -------------------------------------------------------------------- */
+
+static int account_store(struct fw_storage *s, const char *name, const cJSON *st,
+                         struct err *e)
+{
+    char key[300];
+    snprintf(key, sizeof key, "account/%s", name);
+    return fw_storage_put_json(s, key, st, true, e);
+}
+
+/* Adds keys[version] = {key_type, key_version, key_creation_date, private_key}. */
+static int add_key_version(cJSON *st, int version, const struct crypto_key *k, int64_t now,
+                           struct err *e)
+{
+    char *pem = NULL, ver[24];
+    cJSON *keys = cJSON_GetObjectItemCaseSensitive(st, "keys");
+    if (!keys)
+        keys = cJSON_AddObjectToObject(st, "keys");
+    cJSON *o = cJSON_CreateObject();
+    if (!keys || !o) {
+        cJSON_Delete(o);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (crypto_key_to_pem(k, &pem, e) < 0) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    cJSON_AddStringToObject(o, "key_type", crypto_key_type_name(crypto_key_type_of(k)));
+    cJSON_AddNumberToObject(o, "key_version", version);
+    cJSON_AddNumberToObject(o, "key_creation_date", (double)now);
+    cJSON_AddStringToObject(o, "private_key", pem);
+    free(pem);
+    snprintf(ver, sizeof ver, "%d", version);
+    cJSON_AddItemToObject(keys, ver, o);
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "active_key_version");
+    cJSON_AddNumberToObject(st, "active_key_version", version);
+    return 0;
+}
+
+/* A new stored account for a registered (or found) CA account. */
+static cJSON *account_new_json(const char *name, const struct fw_data *d, const char *dir,
+                               const cJSON *contacts, const struct acme_account *acct,
+                               int64_t now)
+{
+    cJSON *st = cJSON_CreateObject();
+    if (!st)
+        return NULL;
+    cJSON_AddStringToObject(st, "name", name);
+    cJSON_AddStringToObject(st, "directory_url", dir);
+    cJSON_AddItemToObject(st, "email_contacts", cJSON_Duplicate(contacts, true));
+    cJSON_AddStringToObject(st, "trusted_ca", fw_data_str(d, "trusted_ca"));
+    cJSON_AddStringToObject(st, "default_nameserver", fw_data_str(d, "default_nameserver"));
+    cJSON_AddStringToObject(st, "account_url", acct->url ? acct->url : "");
+    cJSON_AddStringToObject(st, "status", acct->status_str ? acct->status_str : "valid");
+    cJSON_AddNumberToObject(st, "creation_date", (double)now);
+    cJSON_AddNumberToObject(st, "last_updated_date", (double)now);
+    return st;
+}
+
+/* ---- handlers --------------------------------------------------------------------------- */
+
+static int account_exists(const struct fw_req *req, const struct fw_data *d, bool *exists,
+                          struct err *e)
+{
+    cJSON *st = NULL;
+    *exists = false;
+    if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
+        return e->kind == ERR_NOT_FOUND ? 0 : -1;
+    *exists = true;
+    cJSON_Delete(st);
+    return 0;
+}
+
+/* Registers a new account with the CA and stores it. Nothing is stored unless the CA
+ * accepted the account. */
+static int account_create(const struct fw_req *req, const struct fw_data *d, const char *name,
+                          struct fw_resp *resp, struct err *e)
+{
+    const char *dir = fw_data_str(d, "directory_url");
+    const cJSON *contacts = fw_data_list(d, "email_contacts");
+    const char *kid = fw_data_str(d, "eab_kid"), *hmac = fw_data_str(d, "eab_key");
+    enum crypto_key_type kt;
+    struct crypto_key *key = NULL;
+    struct acme_client *c = NULL;
+    struct acme_directory dirinfo = { 0 };
+    struct acme_account acct = { 0 };
+    struct acme_reply rep = { 0 };
+    char *pem = NULL;
+    const char **mailto = NULL;
+    cJSON *st = NULL;
+    int rc = -1;
+
+    if (check_directory_url(dir, e) < 0 || check_contacts(contacts, e) < 0 ||
+        check_key_type("key_type", fw_data_str(d, "key_type"), &kt, e) < 0 ||
+        check_trusted_ca(fw_data_str(d, "trusted_ca"), e) < 0 ||
+        check_short(d, "eab_kid", e) < 0 || check_short(d, "default_nameserver", e) < 0)
+        return -1;
+    if (strlen(hmac) > ACCT_MAX_SHORT)
+        return err_set(e, ERR_INVALID, "eab_key: longer than %d characters", ACCT_MAX_SHORT);
+    if (!kid[0] != !hmac[0])
+        return err_set(e, ERR_INVALID, "%s: eab_kid and eab_key go together",
+                       kid[0] ? "eab_key" : "eab_kid");
+    if (hmac[0]) {
+        unsigned char *raw = NULL;
+        size_t raw_len = 0;
+        if (crypto_b64url_decode(hmac, &raw, &raw_len, e) < 0 || raw_len == 0) {
+            free(raw);
+            return err_set(e, ERR_INVALID, "eab_key: not base64url");
+        }
+        free(raw);
+    }
+
+    if (crypto_key_generate(kt, &key, e) < 0 || crypto_key_to_pem(key, &pem, e) < 0)
+        goto out;
+    if (account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pem, &c, e) < 0) {
+        if (e->kind != ERR_INTERNAL)
+            err_wrap(e, "directory_url");
+        goto out;
+    }
+    if (acme_get_directory(c, false, &dirinfo, &rep, e) < 0) {
+        acme_fail(e, NULL, "directory_url", "cannot read the ACME directory");
+        goto out;
+    }
+    if (dirinfo.external_account_required && !kid[0]) {
+        err_set(e, ERR_INVALID, "eab_kid: the CA requires external account binding: set "
+                "eab_kid and eab_key");
+        goto out;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(contacts), i = 0;
+    mailto = calloc(n + 1, sizeof *mailto);
+    if (!mailto) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, contacts)
+        mailto[i++] = it->valuestring;
+    struct acme_eab eab = { .kid = kid, .hmac_key_b64url = hmac };
+    acme_reply_clear(&rep);
+    /* The operator asked for an account at this CA: that is the terms-of-service agreement
+     * (spec 000 has no separate parameter for it). */
+    if (acme_new_account(c, mailto, true, kid[0] ? &eab : NULL, &acct, &rep, e) < 0) {
+        acme_fail(e, &rep, kid[0] ? "eab_kid" : "directory_url", "the CA refused the account");
+        goto out;
+    }
+    int64_t now = (int64_t)time(NULL);
+    st = account_new_json(name, d, dir, contacts, &acct, now);
+    if (!st) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (add_key_version(st, 0, key, now, e) < 0 || account_store(req->storage, name, st, e) < 0)
+        goto out;
+    log_info("engine", "acme account created", "name", name, "directory_url", dir,
+             "account_url", acct.url ? acct.url : "", NULL);
+    rc = account_reply(st, &resp->data, e);
+out:
+    acme_client_free(c);
+    crypto_key_free(key);
+    free(pem);
+    free(mailto);
+    acme_directory_clear(&dirinfo);
+    acme_account_clear(&acct);
+    acme_reply_clear(&rep);
+    cJSON_Delete(st);
+    return rc;
+}
+
+static bool json_list_equal(const cJSON *a, const cJSON *b)
+{
+    if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+        return false;
+    for (int i = 0; i < cJSON_GetArraySize(a); i++) {
+        const char *x = cJSON_GetStringValue(cJSON_GetArrayItem(a, i));
+        const char *y = cJSON_GetStringValue(cJSON_GetArrayItem(b, i));
+        if (!x || !y || strcmp(x, y) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Update: only trusted_ca (and default_nameserver) change. Clients such as Terraform send
+ * every field again, so an unchanged value is accepted and a real change explained. */
+static int account_update(const struct fw_req *req, const struct fw_data *d, cJSON *st,
+                          struct fw_resp *resp, struct err *e)
+{
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "name"));
+    const char *dir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st,
+                                                                            "directory_url"));
+    if (fw_data_present(d, "directory_url") && strcmp(fw_data_str(d, "directory_url"),
+                                                      dir ? dir : "") != 0)
+        return err_set(e, ERR_INVALID, "directory_url: cannot be changed on an existing "
+                       "account (it is registered at %.200s); create a new account instead",
+                       dir ? dir : "");
+    if (fw_data_present(d, "key_type")) {
+        const char *cur = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(account_json_active_key(st), "key_type"));
+        enum crypto_key_type kt;
+        if (check_key_type("key_type", fw_data_str(d, "key_type"), &kt, e) < 0)
+            return -1;
+        if (!cur || strcmp(cur, fw_data_str(d, "key_type")) != 0)
+            return err_set(e, ERR_INVALID, "key_type: cannot be changed on an existing "
+                           "account (the active key is %s); use rotate-key", cur ? cur : "");
+    }
+    if (fw_data_present(d, "email_contacts") &&
+        !json_list_equal(fw_data_list(d, "email_contacts"),
+                         cJSON_GetObjectItemCaseSensitive(st, "email_contacts")))
+        return err_set(e, ERR_INVALID, "email_contacts: cannot be changed on an existing "
+                       "account; create a new account instead");
+    if (fw_data_present(d, "trusted_ca")) {
+        const char *ca = fw_data_str(d, "trusted_ca");
+        if (check_trusted_ca(ca, e) < 0)
+            return -1;
+        cJSON_DeleteItemFromObjectCaseSensitive(st, "trusted_ca");
+        cJSON_AddStringToObject(st, "trusted_ca", ca);
+    }
+    if (fw_data_present(d, "default_nameserver")) {
+        if (check_short(d, "default_nameserver", e) < 0)
+            return -1;
+        cJSON_DeleteItemFromObjectCaseSensitive(st, "default_nameserver");
+        cJSON_AddStringToObject(st, "default_nameserver", fw_data_str(d, "default_nameserver"));
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "last_updated_date");
+    cJSON_AddNumberToObject(st, "last_updated_date", (double)time(NULL));
+    if (account_store(req->storage, name, st, e) < 0)
+        return -1;
+    return account_reply(st, &resp->data, e);
+}
+
+static int account_write(const struct fw_req *req, const struct fw_data *d,
+                         struct fw_resp *resp, struct err *e)
+{
+    const char *name = fw_data_str(d, "name");
+    cJSON *st = NULL;
+    int rc;
+    if (engine_name_check("name", name, e) < 0)
+        return -1;
+    pthread_mutex_lock(&acct_write_lock);
+    if (account_load_json(req->storage, name, &st, e) < 0) {
+        rc = e->kind == ERR_NOT_FOUND ? account_create(req, d, name, resp, e) : -1;
+    } else {
+        rc = account_update(req, d, st, resp, e);
+        cJSON_Delete(st);
+    }
+    pthread_mutex_unlock(&acct_write_lock);
+    return rc;
+}
+
+static int account_read(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                        struct err *e)
+{
+    cJSON *st = NULL;
+    if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
+        return e->kind == ERR_NOT_FOUND ? 0 : -1;
+    int rc = account_reply(st, &resp->data, e);
+    cJSON_Delete(st);
+    return rc;
+}
+
+static int account_delete(const struct fw_req *req, const struct fw_data *d,
+                          struct fw_resp *resp, struct err *e)
+{
+    const char *name = fw_data_str(d, "name");
+    struct account *a = NULL;
+    char **roles = NULL, key[300];
+    int rc = -1;
+    if (engine_name_check("name", name, e) < 0)
+        return -1;
+    pthread_mutex_lock(&acct_write_lock);
+    if (account_load(req->storage, name, &a, e) < 0) {
+        rc = e->kind == ERR_NOT_FOUND ? 0 : -1;   /* gone already: success */
+        goto out;
+    }
+    if (roles_using_account(req->storage, name, &roles, e) < 0)
+        goto out;
+    if (roles[0]) {
+        char list[256] = "";
+        for (size_t i = 0; roles[i]; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     roles[i]);
+        err_set(e, ERR_INVALID, "account %.128s is used by roles %s: delete those roles first",
+                name, list);
+        goto out;
+    }
+    /* Deactivate at the CA, best effort: an unreachable or retired CA must not keep the
+     * record (and its key) in Vault forever. */
+    struct acme_client *c = NULL;
+    struct acme_account acct = { 0 };
+    struct err de = { 0 };
+    if (account_client(a, &c, &de) < 0 || acme_deactivate_account(c, &acct, NULL, &de) < 0)
+        log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
+                 de.msg, NULL);
+    acme_account_clear(&acct);
+    acme_client_free(c);
+    snprintf(key, sizeof key, "account/%s", name);
+    if (req->storage->del(req->storage->ctx, key, e) < 0)
+        goto out;
+    log_info("engine", "acme account deleted", "name", name, NULL);
+    rc = 0;
+out:
+    pthread_mutex_unlock(&acct_write_lock);
+    fw_strv_free(roles);
+    account_free(a);
+    return rc;
+}
+
+static int account_list(const struct fw_req *req, const struct fw_data *d,
+                        struct fw_resp *resp, struct err *e)
+{
+    char **keys = NULL;
+    if (req->storage->list(req->storage->ctx, "account/", &keys, e) < 0)
+        return -1;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && keys && keys[i]; i++)
+        if (keys[i][0] && keys[i][strlen(keys[i]) - 1] != '/')
+            cJSON_AddItemToArray(arr, cJSON_CreateString(keys[i]));
+    fw_strv_free(keys);
+    if (!arr)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (cJSON_GetArraySize(arr) == 0) {
+        cJSON_Delete(arr);
+        return 0;   /* as Vault: an empty LIST is a 404 */
+    }
+    resp->data = cJSON_CreateObject();
+    cJSON_AddItemToObject(resp->data, "keys", arr);
+    return 0;
+}
+
+static int account_import(const struct fw_req *req, const struct fw_data *d,
+                          struct fw_resp *resp, struct err *e)
+{
+    const char *name = fw_data_str(d, "name"), *dir = fw_data_str(d, "directory_url");
+    const char *pem = fw_data_str(d, "account_key");
+    struct crypto_key *key = NULL;
+    struct acme_client *c = NULL;
+    struct acme_account acct = { 0 };
+    struct acme_reply rep = { 0 };
+    cJSON *st = NULL, *contacts = NULL;
+    int rc = -1;
+    if (engine_name_check("name", name, e) < 0 || check_directory_url(dir, e) < 0 ||
+        check_trusted_ca(fw_data_str(d, "trusted_ca"), e) < 0 ||
+        check_short(d, "default_nameserver", e) < 0)
+        return -1;
+    if (!pem[0])
+        return err_set(e, ERR_INVALID, "account_key: required (PEM private key)");
+    if (strlen(pem) > ACCT_MAX_KEY)
+        return err_set(e, ERR_INVALID, "account_key: longer than %d bytes", ACCT_MAX_KEY);
+    if (crypto_key_from_pem(pem, strlen(pem), &key, e) < 0)
+        return err_set(e, ERR_INVALID, "account_key: not a usable PEM private key");
+    pthread_mutex_lock(&acct_write_lock);
+    if (account_load_json(req->storage, name, &st, e) == 0) {
+        err_set(e, ERR_INVALID, "name: an account named %.128s already exists", name);
+        goto out;
+    }
+    if (e->kind != ERR_NOT_FOUND)
+        goto out;
+    char *pkcs8 = NULL;
+    if (crypto_key_to_pem(key, &pkcs8, e) < 0)
+        goto out;
+    rc = account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &c, e);
+    free(pkcs8);
+    if (rc < 0) {
+        if (e->kind != ERR_INTERNAL)
+            err_wrap(e, "directory_url");
+        goto out;
+    }
+    rc = -1;
+    if (acme_lookup_account(c, &acct, &rep, e) < 0) {
+        if (e->kind == ERR_NOT_FOUND)
+            err_set(e, ERR_INVALID, "account_key: the CA has no account for this key");
+        else
+            acme_fail(e, &rep, "directory_url", "cannot look up the account");
+        goto out;
+    }
+    contacts = cJSON_CreateArray();
+    for (size_t i = 0; contacts && acct.contacts && acct.contacts[i]; i++) {
+        const char *m = acct.contacts[i];
+        cJSON_AddItemToArray(contacts, cJSON_CreateString(strncmp(m, "mailto:", 7) == 0
+                                                              ? m + 7 : m));
+    }
+    int64_t now = (int64_t)time(NULL);
+    st = contacts ? account_new_json(name, d, dir, contacts, &acct, now) : NULL;
+    if (!st) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (add_key_version(st, 0, key, now, e) < 0 || account_store(req->storage, name, st, e) < 0)
+        goto out;
+    log_info("engine", "acme account imported", "name", name, "directory_url", dir,
+             "account_url", acct.url ? acct.url : "", NULL);
+    rc = account_reply(st, &resp->data, e);
+out:
+    pthread_mutex_unlock(&acct_write_lock);
+    acme_client_free(c);
+    crypto_key_free(key);
+    acme_account_clear(&acct);
+    acme_reply_clear(&rep);
+    cJSON_Delete(contacts);
+    cJSON_Delete(st);
+    return rc;
+}
+
+/* True when a role of this account has active orders (they are signed with the key). */
+static int account_has_active_orders(struct fw_storage *s, const char *name, bool *has,
+                                     struct err *e)
+{
+    char **roles = NULL;
+    *has = false;
+    if (roles_using_account(s, name, &roles, e) < 0)
+        return -1;
+    for (size_t i = 0; roles[i] && !*has; i++) {
+        if (orders_role_has_active(s, roles[i], has, e) < 0) {
+            fw_strv_free(roles);
+            return -1;
+        }
+    }
+    fw_strv_free(roles);
+    return 0;
+}
+
+static int account_rotate(const struct fw_req *req, const struct fw_data *d,
+                          struct fw_resp *resp, struct err *e)
+{
+    const char *name = fw_data_str(d, "name");
+    struct account *a = NULL;
+    struct acme_client *c = NULL;
+    struct crypto_key *key = NULL;
+    struct acme_reply rep = { 0 };
+    cJSON *st = NULL;
+    enum crypto_key_type kt;
+    int rc = -1;
+    if (engine_name_check("name", name, e) < 0 ||
+        check_key_type("key_type", fw_data_str(d, "key_type"), &kt, e) < 0)
+        return -1;
+    pthread_mutex_lock(&acct_write_lock);
+    if (account_load(req->storage, name, &a, e) < 0) {
+        if (e->kind == ERR_NOT_FOUND)
+            err_set(e, ERR_INVALID, "name: no ACME account named %.128s", name);
+        goto out;
+    }
+    if (!fw_data_bool(d, "force")) {
+        bool active = false;
+        if (account_has_active_orders(req->storage, name, &active, e) < 0)
+            goto out;
+        if (active) {
+            err_set(e, ERR_INVALID, "account %.128s has active orders: wait for them or "
+                    "rotate with force=true", name);
+            goto out;
+        }
+    }
+    if (account_load_json(req->storage, name, &st, e) < 0)
+        goto out;
+    const cJSON *akv = cJSON_GetObjectItemCaseSensitive(st, "active_key_version");
+    int old_ver = cJSON_IsNumber(akv) ? akv->valueint : 0, new_ver = 0;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(st, "keys")) {
+        int v = atoi(k->string);
+        if (v >= new_ver)
+            new_ver = v + 1;
+    }
+    if (crypto_key_generate(kt, &key, e) < 0 || account_client(a, &c, e) < 0)
+        goto out;
+    if (acme_key_change(c, key, &rep, e) < 0) {
+        acme_fail(e, &rep, "name", "the CA refused the key change");
+        goto out;
+    }
+    /* The CA now knows only the new key: store it before anything else can fail. */
+    int64_t now = (int64_t)time(NULL);
+    if (add_key_version(st, new_ver, key, now, e) < 0)
+        goto out;
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "last_updated_date");
+    cJSON_AddNumberToObject(st, "last_updated_date", (double)now);
+    if (account_store(req->storage, name, st, e) < 0) {
+        log_error("engine", "acme key rotated at the CA but not stored", "name", name, NULL);
+        goto out;
+    }
+    char date[40], oldv[24], newv[24];
+    engine_time_format(now, date, sizeof date);
+    snprintf(oldv, sizeof oldv, "%d", old_ver);
+    snprintf(newv, sizeof newv, "%d", new_ver);
+    log_info("engine", "acme account key rotated", "name", name, "old_key_version", oldv,
+             "new_key_version", newv, NULL);
+    resp->data = cJSON_CreateObject();
+    if (!resp->data) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    cJSON_AddStringToObject(resp->data, "name", name);
+    cJSON_AddNumberToObject(resp->data, "old_active_key_version", old_ver);
+    cJSON_AddNumberToObject(resp->data, "new_active_key_version", new_ver);
+    cJSON_AddNumberToObject(resp->data, "active_key_version", new_ver);
+    cJSON_AddStringToObject(resp->data, "key_type", crypto_key_type_name(kt));
+    cJSON_AddStringToObject(resp->data, "rotated_at", date);
+    rc = 0;
+out:
+    pthread_mutex_unlock(&acct_write_lock);
+    acme_client_free(c);
+    crypto_key_free(key);
+    acme_reply_clear(&rep);
+    account_free(a);
+    cJSON_Delete(st);
+    return rc;
+}
+
+/* A write to "config/acme-account/" names no account: a 400 that says so, not a 405. */
+static int account_unnamed(const struct fw_req *req, const struct fw_data *d,
+                           struct fw_resp *resp, struct err *e)
+{
+    return err_set(e, ERR_INVALID, "name: must not be empty");
+}
+
+/* ---- paths ---------------------------------------------------------------------------- */
+
+static const char acct_name_desc[] =
+    "Name of the ACME account: letters, digits, '_', and '-' or '.' inside.";
+
+static const struct fw_field account_fields[] = {
+    { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
+    { "directory_url", FW_TYPE_STRING, .required = true,
+      .desc = "The CA's ACME directory URL (https), e.g. "
+              "https://acme-v02.api.letsencrypt.org/directory. Fixed after creation." },
+    { "email_contacts", FW_TYPE_COMMA_STRING_SLICE, .required = true,
+      .desc = "Email addresses the CA may contact about the account; at least one. Kept in "
+              "the order given. Fixed after creation." },
+    { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .desc = "Account key type: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or rsa-8192. "
+              "Fixed after creation (use rotate-key)." },
+    { "eab_kid", FW_TYPE_STRING,
+      .desc = "External Account Binding key identifier, for CAs that require one." },
+    { "eab_key", FW_TYPE_STRING,
+      .desc = "External Account Binding HMAC key (base64url). Used once at registration, "
+              "never stored or returned." },
+    { "trusted_ca", FW_TYPE_STRING,
+      .desc = "PEM CA certificates trusted for the CA's HTTPS (private ACME servers). "
+              "The only field that can be updated; returned byte for byte." },
+    { "default_nameserver", FW_TYPE_STRING,
+      .desc = "Resolver (host or host:port) for DNS-01 propagation checks (Vault 2.1 API). "
+              "Stored and returned." },
+    { 0 }
+};
+
+static const struct fw_field account_import_fields[] = {
+    { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
+    { "account_key", FW_TYPE_STRING, .required = true,
+      .desc = "PEM private key of the existing account (PKCS#8, SEC1 or PKCS#1). Never "
+              "returned." },
+    { "directory_url", FW_TYPE_STRING, .required = true,
+      .desc = "The ACME directory URL (https) where the account is registered." },
+    { "trusted_ca", FW_TYPE_STRING,
+      .desc = "PEM CA certificates trusted for the CA's HTTPS." },
+    { "default_nameserver", FW_TYPE_STRING,
+      .desc = "Resolver (host or host:port) for DNS-01 propagation checks." },
+    { 0 }
+};
+
+static const struct fw_field account_rotate_fields[] = {
+    { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
+    { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .desc = "Type of the new account key: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or "
+              "rsa-8192." },
+    { "force", FW_TYPE_BOOL, .def = "false",
+      .desc = "Rotate even while orders of the account's roles are active." },
+    { 0 }
+};
+
+static const struct fw_field account_list_fields[] = { { 0 } };
+
+static const char account_help[] =
+    "An ACME account registered with an external CA. Creating one generates the account key\n"
+    "(key version 0), registers it at directory_url with email_contacts (agreeing to the\n"
+    "CA's terms of service) and, when the CA requires it, external account binding\n"
+    "(eab_kid, eab_key). Only trusted_ca can change afterwards; sending the other fields\n"
+    "again unchanged is accepted. Deleting deactivates the account at the CA and is refused\n"
+    "while a role uses it. Private keys are stored seal-wrapped and never returned.";
+
+static const char account_import_help[] =
+    "Imports an account that already exists at the CA, from its private key: the CA is\n"
+    "asked for the account of that key (onlyReturnExisting), and its contacts are copied.";
+
+static const char account_rotate_help[] =
+    "Generates a new account key and rolls the account over to it at the CA (ACME\n"
+    "keyChange). The new key version becomes active; older versions stay for the record.\n"
+    "Refused while the account's roles have active orders, unless force=true.";
+
+static const char account_list_help[] = "Lists the names of the configured ACME accounts.";
+
+/* Names may contain '/' or be empty in a request; the patterns still capture them so the
+ * handlers can answer 400 saying why, instead of an unexplained 404. */
+const struct fw_path path_account = {
+    .pattern = "config/acme-account/(?<name>(?:(?!/import$|/rotate-key$).)+)",
+    .fields = account_fields,
+    .exists = account_exists,
+    .ops = {
+        [FW_READ] = { account_read, "Read an ACME account." },
+        [FW_CREATE] = { account_write, "Create (register) an ACME account." },
+        [FW_UPDATE] = { account_write, "Create an ACME account, or update its trusted_ca." },
+        [FW_DELETE] = { account_delete, "Deactivate and delete an ACME account." },
+    },
+    .synopsis = "Manage ACME accounts at external CAs.",
+    .description = account_help,
+};
+
+const struct fw_path path_account_import = {
+    .pattern = "config/acme-account/(?<name>.*)/import",
+    .fields = account_import_fields,
+    .ops = {
+        [FW_CREATE] = { account_import, "Import an existing ACME account." },
+        [FW_UPDATE] = { account_import, "Import an existing ACME account." },
+    },
+    .synopsis = "Import an existing ACME account by its private key.",
+    .description = account_import_help,
+};
+
+const struct fw_path path_account_rotate = {
+    .pattern = "config/acme-account/(?<name>.*)/rotate-key",
+    .fields = account_rotate_fields,
+    .ops = {
+        [FW_CREATE] = { account_rotate, "Rotate the account key." },
+        [FW_UPDATE] = { account_rotate, "Rotate the account key." },
+    },
+    .synopsis = "Rotate an ACME account's key (ACME keyChange).",
+    .description = account_rotate_help,
+};
+
+const struct fw_path path_account_list = {
+    .pattern = "config/acme-account/?",
+    .fields = account_list_fields,
+    .ops = {
+        [FW_LIST] = { account_list, "List ACME accounts." },
+        [FW_UPDATE] = { account_unnamed, "Refused: an account needs a name." },
+    },
+    .synopsis = "List ACME accounts.",
+    .description = account_list_help,
+};
+
+const struct fw_path *const account_paths[] = {
+    &path_account_list, &path_account_import, &path_account_rotate, &path_account, NULL
+};

@@ -1,0 +1,64 @@
+/* path_order_fetch.c: role/:name/order/:order_id/fetch-cert. The certificate of a completed
+ * order, from storage: repeatable, identical every time (Terraform's import check compares
+ * two reads), including the private key of identifier-workflow orders. */
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "internal.h"
+#include "order.h"
+
+static const struct fw_field fetch_fields[] = {
+    { .name = "name", .type = FW_TYPE_NAME, .required = true, .desc = "Name of the role." },
+    { .name = "order_id", .type = FW_TYPE_STRING, .required = true, .desc = "The order id." },
+    { .name = "certificate_format", .type = FW_TYPE_STRING, .def = "pem", .query = true,
+      .desc = "pem (default), der (base64 DER) or pem_bundle (certificate and chain)." },
+    { 0 }
+};
+
+int order_check_format(const char *format, struct err *e)
+{
+    if (strcmp(format, "pem") == 0 || strcmp(format, "der") == 0 ||
+        strcmp(format, "pem_bundle") == 0)
+        return 0;
+    return err_set(e, ERR_INVALID, "certificate_format: %s is not one of pem, der, pem_bundle",
+                   format);
+}
+
+static int fetch_read(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                      struct err *e)
+{
+    const char *format = fw_data_str(d, "certificate_format");
+    struct order *o = NULL;
+    int rc = -1;
+    if (!format[0])
+        format = "pem";
+    if (order_check_format(format, e) < 0)
+        return -1;
+    if (order_load_for_role(req->storage, fw_data_str(d, "name"), fw_data_str(d, "order_id"),
+                            &o, e) < 0)
+        return -1;
+    /* A revoked order's certificate is still the one that was issued. */
+    if (!o->serial[0]) {
+        err_set(e, ERR_INVALID, "order_id: order %s has no certificate (status %s%s%s)",
+                o->id, order_status_name(o->status), o->last_error[0] ? ": " : "",
+                o->last_error);
+        goto out;
+    }
+    if (order_cert_reply(req->storage, o, format, &resp->data, e) < 0)
+        goto out;
+    rc = 0;
+out:
+    order_free(o);
+    return rc;
+}
+
+const struct fw_path path_order_fetch = {
+    .pattern = "role/" FW_NAME_RE("name") "/order/(?<order_id>[^/]+)/fetch-cert",
+    .fields = fetch_fields,
+    .ops = {
+        [FW_READ] = { fetch_read, "Fetch the issued certificate." },
+    },
+    .synopsis = "The certificate (and, for identifier orders, the private key) of an order.",
+    .description = "Available once order_status is completed; the same reply every time.",
+};

@@ -1,0 +1,255 @@
+/* path_order_new.c: role/:name/new-order. Checks everything (role, account, identifiers
+ * or CSR against the role's policy) before storing anything, then stores the key (identifier
+ * workflow, seal-wrapped), then the order, and hands it to the worker so the reply does not
+ * wait on the CA. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cJSON.h>
+
+#include "internal.h"
+#include "log.h"
+#include "order.h"
+
+static const struct fw_field new_order_fields[] = {
+    { .name = "name", .type = FW_TYPE_NAME, .required = true,
+      .desc = "Name of the role to order under." },
+    { .name = "identifiers", .type = FW_TYPE_COMMA_STRING_SLICE,
+      .desc = "DNS names for the certificate (identifier workflow: Vault makes the key). "
+              "Give identifiers or csr, not both." },
+    { .name = "csr", .type = FW_TYPE_STRING,
+      .desc = "PEM certificate signing request (CSR workflow: the key stays with you). "
+              "Give identifiers or csr, not both." },
+    { 0 }
+};
+
+/* True when s parses as an IPv4 or IPv6 address: the engine orders DNS names only. */
+static bool looks_like_ip(const char *s)
+{
+    if (strchr(s, ':'))
+        return true;
+    for (const char *p = s; *p; p++) {
+        if (!((*p >= '0' && *p <= '9') || *p == '.'))
+            return false;
+    }
+    return *s != '\0';
+}
+
+/* Checks the identifiers of either workflow: non-empty, DNS names, no duplicates, allowed by
+ * the role, and wildcards only when the role allows dns-01 (the only challenge a CA
+ * accepts for them). `field` names the input in messages. */
+static int check_identifiers(const struct role *r, const struct fw_req *req,
+                             char *const *ids, size_t n, const char *field, struct err *e)
+{
+    if (n == 0)
+        return err_set(e, ERR_INVALID, "%s: at least one identifier is required", field);
+    if (n > 100)
+        return err_set(e, ERR_INVALID, "%s: at most 100 identifiers per order", field);
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i][0] == '\0')
+            return err_set(e, ERR_INVALID, "%s: empty identifier", field);
+        if (strlen(ids[i]) > 253)
+            return err_set(e, ERR_INVALID, "%s: identifier too long: %.64s...", field, ids[i]);
+        if (looks_like_ip(ids[i]))
+            return err_set(e, ERR_INVALID,
+                           "%s: %s: IP address identifiers are not supported", field, ids[i]);
+        for (size_t k = 0; k < i; k++) {
+            if (strcasecmp(ids[i], ids[k]) == 0)
+                return err_set(e, ERR_INVALID, "%s: %s is listed twice", field, ids[i]);
+        }
+        if (strncmp(ids[i], "*.", 2) == 0 && role_check_challenge_type(r, "dns-01", e) < 0)
+            return err_set(e, ERR_INVALID,
+                           "%s: %s is a wildcard, which needs dns-01, and role %s does not "
+                           "allow dns-01", field, ids[i], r->name);
+    }
+    if (role_check_identifiers(r, req, (const char *const *)ids, n, e) < 0) {
+        if (e->kind == ERR_INVALID)
+            return err_wrap(e, "%s", field);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies the list field into a NULL-terminated array; *n its length. */
+static char **list_copy(const cJSON *list, size_t *n)
+{
+    size_t cap = (size_t)cJSON_GetArraySize(list);
+    char **v = calloc(cap + 1, sizeof *v);
+    const cJSON *it;
+    *n = 0;
+    if (!v)
+        return NULL;
+    cJSON_ArrayForEach(it, list) {
+        const char *s = cJSON_GetStringValue(it);
+        if (!(v[*n] = strdup(s ? s : ""))) {
+            crypto_strv_free(v);
+            return NULL;
+        }
+        (*n)++;
+    }
+    return v;
+}
+
+/* The reply, spec-000 shape (the newest docs only need order_id, a string). */
+static cJSON *new_order_reply(const struct order *o)
+{
+    char b1[32], b2[32], b3[32];
+    cJSON *j = cJSON_CreateObject();
+    cJSON *ids = cJSON_CreateStringArray((const char *const *)o->identifiers,
+                                         (int)o->n_identifiers);
+    if (!j || !ids || !cJSON_AddItemToObject(j, "identifiers", ids)) {
+        cJSON_Delete(ids);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    bool ok = cJSON_AddStringToObject(j, "order_id", o->id) &&
+              cJSON_AddStringToObject(j, "order_status", order_status_name(o->status)) &&
+              cJSON_AddStringToObject(j, "workflow_type", order_workflow_name(o->workflow)) &&
+              cJSON_AddStringToObject(j, "role_name", o->role) &&
+              cJSON_AddStringToObject(j, "creation_date",
+                                      order_time_str(o->creation_date, b1, sizeof b1)) &&
+              cJSON_AddStringToObject(j, "next_work_date",
+                                      order_time_str(o->next_work_date, b2, sizeof b2)) &&
+              cJSON_AddStringToObject(j, "expires", order_time_str(o->expires, b3, sizeof b3));
+    if (!ok) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int new_order(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                     struct err *e)
+{
+    const char *name = fw_data_str(d, "name");
+    const char *csr = fw_data_str(d, "csr");
+    const cJSON *list = fw_data_list(d, "identifiers");
+    bool has_ids = fw_data_present(d, "identifiers") && cJSON_GetArraySize(list) > 0;
+    bool has_csr = fw_data_present(d, "csr") && csr[0] != '\0';
+    struct role *r = NULL;
+    struct account *acct = NULL;
+    struct order *o = NULL;
+    struct crypto_key *key = NULL;
+    struct crypto_csr_info ci;
+    char **ids = NULL, *key_pem = NULL, *probe_csr = NULL;
+    size_t n = 0;
+    int rc = -1;
+    memset(&ci, 0, sizeof ci);
+
+    if (has_ids == has_csr) {
+        return err_set(e, ERR_INVALID, has_ids ? "identifiers, csr: give one, not both"
+                                               : "identifiers, csr: one of them is required");
+    }
+    if (role_load(req->storage, name, &r, e) < 0) {
+        if (e->kind == ERR_NOT_FOUND)
+            err_set(e, ERR_INVALID, "name: role %s does not exist", name);
+        goto out;
+    }
+    if (account_load(req->storage, r->acme_account_name, &acct, e) < 0) {
+        if (e->kind == ERR_NOT_FOUND)
+            err_set(e, ERR_INVALID, "name: role %s uses acme account %s, which does not exist",
+                    name, r->acme_account_name);
+        goto out;
+    }
+
+    if (has_csr) {
+        if (crypto_csr_parse(csr, strlen(csr), &ci, e) < 0) {
+            if (e->kind == ERR_INVALID)
+                err_wrap(e, "csr");
+            goto out;
+        }
+        if (ci.ip_addrs && ci.ip_addrs[0]) {
+            err_set(e, ERR_INVALID, "csr: IP address identifiers (%s) are not supported",
+                    ci.ip_addrs[0]);
+            goto out;
+        }
+        for (n = 0; ci.dns_names && ci.dns_names[n]; n++)
+            ;
+        if (n == 0) {
+            err_set(e, ERR_INVALID, "csr: has no DNS names (common name or SANs)");
+            goto out;
+        }
+        if (check_identifiers(r, req, ci.dns_names, n, "csr", e) < 0)
+            goto out;
+        if (order_new(name, r->acme_account_name, ORDER_WF_CSR,
+                      (const char *const *)ci.dns_names, n, &o, e) < 0)
+            goto out;
+        free(o->csr);
+        if (!(o->csr = strdup(csr))) {
+            err_set(e, ERR_INTERNAL, "new-order: out of memory");
+            goto out;
+        }
+    } else {
+        if (!(ids = list_copy(list, &n))) {
+            err_set(e, ERR_INTERNAL, "new-order: out of memory");
+            goto out;
+        }
+        if (check_identifiers(r, req, ids, n, "identifiers", e) < 0)
+            goto out;
+        /* Make the key and a CSR now, so a name the CSR cannot carry is refused here and
+         * not later by the worker; the CSR itself is rebuilt from the key at finalize. */
+        if (crypto_key_generate(r->csr_key_type, &key, e) < 0)
+            goto out;
+        if (crypto_csr_build(key, (const char *const *)ids, n, r->csr_population, &probe_csr,
+                             e) < 0) {
+            if (e->kind == ERR_INVALID)
+                err_wrap(e, "identifiers");
+            goto out;
+        }
+        if (crypto_key_to_pem(key, &key_pem, e) < 0)
+            goto out;
+        if (order_new(name, r->acme_account_name, ORDER_WF_IDENTIFIERS,
+                      (const char *const *)ids, n, &o, e) < 0)
+            goto out;
+        free(o->key_type);
+        if (!(o->key_type = strdup(crypto_key_type_name(r->csr_key_type)))) {
+            err_set(e, ERR_INTERNAL, "new-order: out of memory");
+            goto out;
+        }
+        /* The key first: an order must never exist without the key its CSR will need. */
+        char kpath[128];
+        snprintf(kpath, sizeof kpath, "order-key/%s", o->id);
+        if (req->storage->put(req->storage->ctx, kpath, key_pem, strlen(key_pem), true, e) < 0)
+            goto out;
+    }
+
+    if (order_save(req->storage, o, e) < 0)
+        goto out;
+    log_info("engine", "order created", "order_id", o->id, "role", name,
+             "workflow", order_workflow_name(o->workflow), NULL);
+    if (!(resp->data = new_order_reply(o))) {
+        err_set(e, ERR_INTERNAL, "new-order: out of memory");
+        goto out;
+    }
+    order_worker_kick(req->backend, o->id);
+    rc = 0;
+out:
+    if (key_pem) {
+        /* Private key material: wipe before free. */
+        memset(key_pem, 0, strlen(key_pem));
+        free(key_pem);
+    }
+    free(probe_csr);
+    crypto_key_free(key);
+    crypto_csr_info_clear(&ci);
+    crypto_strv_free(ids);
+    order_free(o);
+    account_free(acct);
+    role_free(r);
+    return rc;
+}
+
+const struct fw_path path_order_new = {
+    .pattern = "role/" FW_NAME_RE("name") "/new-order",
+    .fields = new_order_fields,
+    .ops = {
+        [FW_CREATE] = { new_order, "Place a certificate order." },
+        [FW_UPDATE] = { new_order, "Place a certificate order." },
+    },
+    .synopsis = "Place a certificate order with the role's ACME CA.",
+    .description = "Give identifiers (Vault makes the key and CSR) or a PEM csr (you keep "
+                   "the key). The reply's order_id is used by every other order endpoint; "
+                   "the order moves on in the background.",
+};

@@ -1,0 +1,385 @@
+/* path_role.c: role/:name (create, update, read, delete) and LIST role/. A role names the
+ * ACME account its orders use and the domain policy (policy.c) new orders must pass. */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { ROLE_MAX_ENTRIES = 1000, ROLE_MAX_DOMAIN = 1024, ROLE_MAX_SHORT = 128 };
+
+static const char *const role_challenge_types[] = { "http-01", "dns-01", "tls-alpn-01", NULL };
+static const char *const role_domain_options[] = { "bare_domains", "subdomains", "wildcards",
+                                                   "globs", NULL };
+static const char *const role_key_types[] = { "ec-256", "ec-384", "ec-521", "rsa-2048",
+                                              "rsa-4096", NULL };
+static const char *const role_populations[] = { "cn_first", "sans_only", NULL };
+static const char *const role_dns_types[] = { "aws-route53", "azure-dns", "google-cloud-dns",
+                                              "rfc2136", NULL };
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+static int role_key(const char *name, char *buf, size_t cap, struct err *e)
+{
+    if (engine_name_check("name", name, e) < 0)
+        return -1;
+    snprintf(buf, cap, "role/%s", name);
+    return 0;
+}
+
+/* The reply: the stored form with RFC 3339 dates. *out is new. */
+static int role_reply(const cJSON *stored, cJSON **out, struct err *e)
+{
+    cJSON *r = cJSON_Duplicate(stored, true);
+    if (!r)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    static const char *const dates[] = { "creation_date", "last_updated_date" };
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, dates[i]);
+        char buf[40];
+        engine_time_format(cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0, buf, sizeof buf);
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(r, dates[i], cJSON_CreateString(buf)) &&
+            !cJSON_AddStringToObject(r, dates[i], buf)) {
+            cJSON_Delete(r);
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+static int role_exists(const struct fw_req *req, const struct fw_data *d, bool *exists,
+                       struct err *e)
+{
+    char key[300];
+    cJSON *j = NULL;
+    *exists = false;
+    if (role_key(fw_data_str(d, "name"), key, sizeof key, e) < 0)
+        return -1;
+    if (fw_storage_get_json(req->storage, key, &j, e) < 0)
+        return -1;
+    *exists = j != NULL;
+    cJSON_Delete(j);
+    return 0;
+}
+
+/* Checks a list field against `allowed` (NULL: any string) and copies it into the role,
+ * keeping the client's order. */
+static int role_set_list(cJSON *role, const struct fw_data *d, const char *field,
+                         const char *const *allowed, size_t max_len, struct err *e)
+{
+    const cJSON *list = fw_data_list(d, field), *it;
+    if (cJSON_GetArraySize(list) > ROLE_MAX_ENTRIES)
+        return err_set(e, ERR_INVALID, "%s: more than %d entries", field, ROLE_MAX_ENTRIES);
+    cJSON_ArrayForEach(it, list) {
+        if (!cJSON_IsString(it))
+            return err_set(e, ERR_INVALID, "%s: entries must be strings", field);
+        if (strlen(it->valuestring) > max_len)
+            return err_set(e, ERR_INVALID, "%s: an entry is longer than %zu characters", field,
+                           max_len);
+        if (allowed && !in_list(allowed, it->valuestring))
+            return err_set(e, ERR_INVALID, "%s: unknown value \"%.64s\"", field,
+                           it->valuestring);
+    }
+    cJSON *copy = cJSON_Duplicate(list, true);
+    if (!copy)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    cJSON_DeleteItemFromObjectCaseSensitive(role, field);
+    cJSON_AddItemToObject(role, field, copy);
+    return 0;
+}
+
+static int role_check_domains(const cJSON *list, struct err *e)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list) {
+        const char *s = it->valuestring;
+        char *canon = NULL;
+        if (template_has(s)) {
+            if (template_check(s, e) < 0)
+                return err_wrap(e, "allowed_domains: %.100s", s);
+            continue;
+        }
+        if (policy_name_canon(s, true, &canon, e) < 0)
+            return err_wrap(e, "allowed_domains: %.100s", s);
+        free(canon);
+    }
+    return 0;
+}
+
+static int role_set_string(cJSON *role, const struct fw_data *d, const char *field,
+                           const char *const *allowed, bool is_new, struct err *e)
+{
+    if (!fw_data_present(d, field) && !is_new)
+        return 0;
+    const char *v = fw_data_str(d, field);
+    if (strlen(v) > ROLE_MAX_SHORT)
+        return err_set(e, ERR_INVALID, "%s: longer than %d characters", field, ROLE_MAX_SHORT);
+    if (allowed && v[0] && !in_list(allowed, v))
+        return err_set(e, ERR_INVALID, "%s: unknown value \"%.64s\"", field, v);
+    cJSON_DeleteItemFromObjectCaseSensitive(role, field);
+    if (!cJSON_AddStringToObject(role, field, v))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Applies the request to `role` (a new object or the stored one) and validates it all. */
+static int role_apply(const struct fw_req *req, const struct fw_data *d, cJSON *role,
+                      bool is_new, struct err *e)
+{
+    const char *acct = fw_data_str(d, "acme_account_name");
+    const cJSON *old_acct = cJSON_GetObjectItemCaseSensitive(role, "acme_account_name");
+    if (is_new || fw_data_present(d, "acme_account_name")) {
+        if (!acct[0])
+            return err_set(e, ERR_INVALID, "acme_account_name: required");
+        if (engine_name_check("acme_account_name", acct, e) < 0)
+            return -1;
+        if (!is_new && cJSON_IsString(old_acct) && strcmp(old_acct->valuestring, acct) != 0)
+            return err_set(e, ERR_INVALID, "acme_account_name: cannot be changed after the "
+                           "role is created (it is %.128s)", old_acct->valuestring);
+        if (is_new) {
+            char key[300];
+            cJSON *a = NULL;
+            snprintf(key, sizeof key, "account/%s", acct);
+            if (fw_storage_get_json(req->storage, key, &a, e) < 0)
+                return -1;
+            if (!a)
+                return err_set(e, ERR_INVALID, "acme_account_name: no ACME account named "
+                               "%.128s (create config/acme-account/%.128s first)", acct, acct);
+            cJSON_Delete(a);
+            if (!cJSON_AddStringToObject(role, "acme_account_name", acct))
+                return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+    }
+    static const struct { const char *field; const char *const *allowed; size_t max; } lists[] = {
+        { "allowed_domains", NULL, ROLE_MAX_DOMAIN },
+        { "allowed_domain_options", role_domain_options, 32 },
+        { "allowed_challenge_types", role_challenge_types, 32 },
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if ((is_new || fw_data_present(d, lists[i].field)) &&
+            role_set_list(role, d, lists[i].field, lists[i].allowed, lists[i].max, e) < 0)
+            return -1;
+    if (role_check_domains(cJSON_GetObjectItemCaseSensitive(role, "allowed_domains"), e) < 0)
+        return -1;
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(role, "allowed_challenge_types"))
+        == 0)
+        return err_set(e, ERR_INVALID, "allowed_challenge_types: at least one of http-01, "
+                       "dns-01, tls-alpn-01 is required");
+    if (role_set_string(role, d, "csr_generate_key_type", role_key_types, is_new, e) < 0 ||
+        role_set_string(role, d, "csr_identifier_population", role_populations, is_new, e) < 0 ||
+        role_set_string(role, d, "dns_provider_name", NULL, is_new, e) < 0 ||
+        role_set_string(role, d, "dns_provider_type", role_dns_types, is_new, e) < 0)
+        return -1;
+    const cJSON *kt = cJSON_GetObjectItemCaseSensitive(role, "csr_generate_key_type");
+    if (!cJSON_IsString(kt) || !kt->valuestring[0])
+        return err_set(e, ERR_INVALID, "csr_generate_key_type: must be one of ec-256, ec-384, "
+                       "ec-521, rsa-2048, rsa-4096");
+    const cJSON *pop = cJSON_GetObjectItemCaseSensitive(role, "csr_identifier_population");
+    if (!cJSON_IsString(pop) || !pop->valuestring[0])
+        return err_set(e, ERR_INVALID, "csr_identifier_population: must be cn_first or "
+                       "sans_only");
+    const cJSON *dn = cJSON_GetObjectItemCaseSensitive(role, "dns_provider_name");
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(role, "dns_provider_type");
+    if (cJSON_IsString(dn) && dn->valuestring[0]) {
+        if (engine_name_check("dns_provider_name", dn->valuestring, e) < 0)
+            return -1;
+        if (!cJSON_IsString(dt) || !dt->valuestring[0])
+            return err_set(e, ERR_INVALID, "dns_provider_type: required when "
+                           "dns_provider_name is set");
+    }
+    return 0;
+}
+
+static int role_write(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                      struct err *e)
+{
+    const char *name = fw_data_str(d, "name");
+    char key[300];
+    cJSON *role = NULL;
+    int rc = -1;
+    if (role_key(name, key, sizeof key, e) < 0)
+        return -1;
+    if (fw_storage_get_json(req->storage, key, &role, e) < 0)
+        return -1;
+    bool is_new = role == NULL;
+    int64_t now = (int64_t)time(NULL);
+    if (is_new) {
+        role = cJSON_CreateObject();
+        if (!role || !cJSON_AddStringToObject(role, "name", name) ||
+            !cJSON_AddNumberToObject(role, "creation_date", (double)now)) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    if (role_apply(req, d, role, is_new, e) < 0)
+        goto out;
+    cJSON_DeleteItemFromObjectCaseSensitive(role, "last_updated_date");
+    if (!cJSON_AddNumberToObject(role, "last_updated_date", (double)now)) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    /* One put: a failed write leaves the old role (or none), never half a role. */
+    if (fw_storage_put_json(req->storage, key, role, false, e) < 0)
+        goto out;
+    if (role_reply(role, &resp->data, e) < 0)
+        goto out;
+    rc = 0;
+out:
+    cJSON_Delete(role);
+    return rc;
+}
+
+static int role_read(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                     struct err *e)
+{
+    char key[300];
+    cJSON *role = NULL;
+    if (role_key(fw_data_str(d, "name"), key, sizeof key, e) < 0)
+        return -1;
+    if (fw_storage_get_json(req->storage, key, &role, e) < 0)
+        return -1;
+    if (!role)
+        return 0;   /* nil response: 404 with no data, what clients read as "gone" */
+    int rc = role_reply(role, &resp->data, e);
+    cJSON_Delete(role);
+    return rc;
+}
+
+static int role_delete(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                       struct err *e)
+{
+    const char *name = fw_data_str(d, "name");
+    char key[300];
+    cJSON *role = NULL;
+    if (role_key(name, key, sizeof key, e) < 0)
+        return -1;
+    if (fw_storage_get_json(req->storage, key, &role, e) < 0)
+        return -1;
+    if (!role)
+        return 0;   /* deleting what is not there succeeds (Terraform destroy retries) */
+    cJSON_Delete(role);
+    if (!fw_data_bool(d, "force")) {
+        bool active = false;
+        if (orders_role_has_active(req->storage, name, &active, e) < 0)
+            return -1;
+        if (active)
+            return err_set(e, ERR_INVALID, "role %.128s has active orders: wait for them to "
+                           "finish or delete with force=true", name);
+    }
+    return req->storage->del(req->storage->ctx, key, e);
+}
+
+static int role_list(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                     struct err *e)
+{
+    char **keys = NULL;
+    if (req->storage->list(req->storage->ctx, "role/", &keys, e) < 0)
+        return -1;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && keys && keys[i]; i++) {
+        /* role-active/ and role-cache/ are separate prefixes, but a sub-folder could still
+         * appear if someone wrote one; only leaf keys are roles. */
+        size_t n = strlen(keys[i]);
+        if (n && keys[i][n - 1] != '/')
+            cJSON_AddItemToArray(arr, cJSON_CreateString(keys[i]));
+    }
+    fw_strv_free(keys);
+    if (!arr)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (cJSON_GetArraySize(arr) == 0) {
+        cJSON_Delete(arr);
+        return 0;   /* as Vault: an empty LIST is a 404 */
+    }
+    resp->data = cJSON_CreateObject();
+    if (!resp->data) {
+        cJSON_Delete(arr);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    cJSON_AddItemToObject(resp->data, "keys", arr);
+    return 0;
+}
+
+static const struct fw_field role_fields[] = {
+    { "name", FW_TYPE_STRING, .required = true,
+      .desc = "Name of the role: letters, digits, '_', and '-' or '.' inside." },
+    { "acme_account_name", FW_TYPE_STRING, .required = true,
+      .desc = "The ACME account (config/acme-account/<name>) used for this role's orders. "
+              "It must exist, and it cannot be changed after the role is created." },
+    { "allowed_domains", FW_TYPE_COMMA_STRING_SLICE,
+      .desc = "Domains the role accepts, in the order given. Entries may use ACL templating: "
+              "{{identity.entity.id}}, {{identity.entity.name}}, "
+              "{{identity.entity.metadata.<key>}}, {{identity.entity.aliases.<accessor>.name}}, "
+              "{{identity.groups.names.<group>}}, {{identity.groups.ids.<id>.name}}; an entry "
+              "whose template cannot be resolved for the requester allows nothing." },
+    { "allowed_domain_options", FW_TYPE_COMMA_STRING_SLICE,
+      .desc = "How allowed_domains match: bare_domains (the names themselves), subdomains "
+              "(names below them), wildcards (wildcard identifiers), globs ('*' in entries)." },
+    { "allowed_challenge_types", FW_TYPE_COMMA_STRING_SLICE, .def = "http-01,dns-01,tls-alpn-01",
+      .desc = "ACME challenge types clients may fulfil: http-01, dns-01, tls-alpn-01." },
+    { "csr_generate_key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = role_key_types,
+      .desc = "Key type Vault generates in the identifier workflow: ec-256, ec-384, ec-521, "
+              "rsa-2048 or rsa-4096." },
+    { "csr_identifier_population", FW_TYPE_STRING, .def = "cn_first",
+      .allowed = role_populations,
+      .desc = "How identifiers fill the generated CSR: cn_first (the first identifier is the "
+              "common name, all are SANs) or sans_only (no common name)." },
+    { "dns_provider_name", FW_TYPE_STRING,
+      .desc = "DNS provider configuration used for dns-01 challenges (Vault 2.1 API). "
+              "Accepted and stored; dns-01 is fulfilled by the client in this release." },
+    { "dns_provider_type", FW_TYPE_STRING,
+      .desc = "Type of dns_provider_name: aws-route53, azure-dns, google-cloud-dns or rfc2136. "
+              "Required when dns_provider_name is set." },
+    { "force", FW_TYPE_BOOL, .def = "false", .query = true,
+      .desc = "On delete: delete the role even while it has active orders." },
+    { 0 }
+};
+
+static const struct fw_field role_list_fields[] = { { 0 } };
+
+static const char role_help[] =
+    "A role is the policy for certificate orders: which ACME account they use, which\n"
+    "domains may be requested (allowed_domains, interpreted through allowed_domain_options:\n"
+    "bare_domains, subdomains, wildcards, globs), which ACME challenge types clients may\n"
+    "fulfil, and how the identifier workflow builds its key and CSR. Unicode and punycode\n"
+    "spellings of a name are the same name; matching ignores case and a trailing dot.\n"
+    "Writing an existing role updates the fields sent; acme_account_name cannot change.\n"
+    "Deleting a role with active orders needs force=true (body or query parameter).";
+
+static const char role_list_help[] = "Lists the names of the configured roles.";
+
+const struct fw_path path_role = {
+    .pattern = "role/(?<name>[^/]+)",
+    .fields = role_fields,
+    .exists = role_exists,
+    .ops = {
+        [FW_READ] = { role_read, "Read a role." },
+        [FW_CREATE] = { role_write, "Create a role." },
+        [FW_UPDATE] = { role_write, "Create or update a role." },
+        [FW_DELETE] = { role_delete, "Delete a role (force=true while it has active orders)." },
+    },
+    .synopsis = "Manage roles: the domain and challenge policy of certificate orders.",
+    .description = role_help,
+};
+
+const struct fw_path path_role_list = {
+    .pattern = "role/?",
+    .fields = role_list_fields,
+    /* A write to "role/" is a role with an empty name: answer 400 saying so, not 405. */
+    .ops = {
+        [FW_LIST] = { role_list, "List roles." },
+        [FW_UPDATE] = { role_write, "Refused: a role needs a name." },
+    },
+    .synopsis = "List roles.",
+    .description = role_list_help,
+};
+
+const struct fw_path *const role_paths[] = { &path_role_list, &path_role, NULL };

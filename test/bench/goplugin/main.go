@@ -1,0 +1,230 @@
+// vault-plugin-kv-test-go: the KV test plugin of test/kvplugin written on the
+// Vault Go SDK, for side-by-side host tests and benchmarks. Same paths:
+//
+//	data/<path>  read/create/update/delete, arbitrary JSON body stored
+//	data/        list
+//	config       typed fields (name, count, enabled, ttl, tags), existence check
+//	stats        rollbacks counter (incremented by the periodic rollback)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"sync/atomic"
+
+	log "github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+	"github.com/hashicorp/vault/sdk/plugin"
+)
+
+const version = "v0.1.0"
+
+func main() {
+	err := plugin.ServeMultiplex(&plugin.ServeOpts{
+		BackendFactoryFunc: factory,
+		Logger:             log.New(&log.LoggerOptions{Level: log.Trace, Output: os.Stderr, JSONFormat: true}),
+	})
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+type backend struct {
+	*framework.Backend
+	rollbacks atomic.Int64
+}
+
+func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
+	b := &backend{}
+	b.Backend = &framework.Backend{
+		Help:           "KV test plugin (Go SDK).",
+		BackendType:    logical.TypeLogical,
+		RunningVersion: version,
+		PeriodicFunc: func(context.Context, *logical.Request) error {
+			b.rollbacks.Add(1)
+			return nil
+		},
+		Paths: []*framework.Path{b.pathDataList(), b.pathData(), b.pathConfig(), b.pathStats()},
+	}
+	if err := b.Setup(ctx, conf); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *backend) pathData() *framework.Path {
+	return &framework.Path{
+		Pattern:         "data/" + framework.MatchAllRegex("path"),
+		Fields:          map[string]*framework.FieldSchema{"path": {Type: framework.TypeString, Description: "Key."}},
+		ExistenceCheck:  b.dataExists,
+		HelpSynopsis:    "Read and write arbitrary JSON at a path.",
+		HelpDescription: "The request body is stored as-is and returned on read.",
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation:   &framework.PathOperation{Callback: b.dataRead},
+			logical.CreateOperation: &framework.PathOperation{Callback: b.dataWrite},
+			logical.UpdateOperation: &framework.PathOperation{Callback: b.dataWrite},
+			logical.DeleteOperation: &framework.PathOperation{Callback: b.dataDelete},
+		},
+	}
+}
+
+func (b *backend) pathDataList() *framework.Path {
+	return &framework.Path{
+		Pattern:      "data/?$",
+		HelpSynopsis: "List keys.",
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ListOperation: &framework.PathOperation{Callback: b.dataList},
+		},
+	}
+}
+
+func (b *backend) dataExists(ctx context.Context, req *logical.Request, d *framework.FieldData) (bool, error) {
+	e, err := req.Storage.Get(ctx, "data/"+d.Get("path").(string))
+	return e != nil, err
+}
+
+func (b *backend) dataRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	e, err := req.Storage.Get(ctx, "data/"+d.Get("path").(string))
+	if err != nil || e == nil {
+		return nil, err
+	}
+	var data map[string]interface{}
+	if err := json.Unmarshal(e.Value, &data); err != nil {
+		return nil, err
+	}
+	return &logical.Response{Data: data}, nil
+}
+
+func (b *backend) dataWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	if len(req.Data) == 0 {
+		return logical.ErrorResponse("no data provided"), nil
+	}
+	buf, err := json.Marshal(req.Data)
+	if err != nil {
+		return nil, err
+	}
+	return nil, req.Storage.Put(ctx, &logical.StorageEntry{Key: "data/" + d.Get("path").(string), Value: buf})
+}
+
+func (b *backend) dataDelete(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	return nil, req.Storage.Delete(ctx, "data/"+d.Get("path").(string))
+}
+
+func (b *backend) dataList(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	keys, err := req.Storage.List(ctx, "data/")
+	if err != nil {
+		return nil, err
+	}
+	return logical.ListResponse(keys), nil
+}
+
+type config struct {
+	Name    string   `json:"name"`
+	Count   int      `json:"count"`
+	Enabled bool     `json:"enabled"`
+	TTL     int64    `json:"ttl"`
+	Tags    []string `json:"tags"`
+}
+
+func (b *backend) pathConfig() *framework.Path {
+	return &framework.Path{
+		Pattern: "config",
+		Fields: map[string]*framework.FieldSchema{
+			"name":    {Type: framework.TypeString, Description: "A name.", Required: true},
+			"count":   {Type: framework.TypeInt, Description: "A count.", Default: 1},
+			"enabled": {Type: framework.TypeBool, Description: "A flag."},
+			"ttl":     {Type: framework.TypeDurationSecond, Description: "A duration."},
+			"tags":    {Type: framework.TypeCommaStringSlice, Description: "Tags."},
+		},
+		ExistenceCheck:  b.configExists,
+		HelpSynopsis:    "Typed configuration for field-parsing tests.",
+		HelpDescription: "Create requires name; update keeps fields not given.",
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation:   &framework.PathOperation{Callback: b.configRead},
+			logical.CreateOperation: &framework.PathOperation{Callback: b.configWrite},
+			logical.UpdateOperation: &framework.PathOperation{Callback: b.configWrite},
+			logical.DeleteOperation: &framework.PathOperation{Callback: b.configDelete},
+		},
+	}
+}
+
+func (b *backend) loadConfig(ctx context.Context, s logical.Storage) (*config, error) {
+	e, err := s.Get(ctx, "config")
+	if err != nil || e == nil {
+		return nil, err
+	}
+	c := &config{}
+	return c, e.DecodeJSON(c)
+}
+
+func (b *backend) configExists(ctx context.Context, req *logical.Request, _ *framework.FieldData) (bool, error) {
+	c, err := b.loadConfig(ctx, req.Storage)
+	return c != nil, err
+}
+
+func (b *backend) configRead(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	c, err := b.loadConfig(ctx, req.Storage)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return &logical.Response{Data: map[string]interface{}{
+		"name": c.Name, "count": c.Count, "enabled": c.Enabled, "ttl": c.TTL, "tags": c.Tags,
+	}}, nil
+}
+
+// configWrite: create applies defaults and needs name; update changes only
+// the fields sent. The reply says which operation ran, so tests can tell.
+func (b *backend) configWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	c, err := b.loadConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	create := req.Operation == logical.CreateOperation
+	if create || c == nil {
+		c = &config{Count: d.Get("count").(int), Tags: []string{}}
+	}
+	if v, ok := d.GetOk("name"); ok {
+		c.Name = v.(string)
+	} else if create {
+		return logical.ErrorResponse("missing required field 'name'"), nil
+	}
+	if v, ok := d.GetOk("count"); ok {
+		c.Count = v.(int)
+	}
+	if v, ok := d.GetOk("enabled"); ok {
+		c.Enabled = v.(bool)
+	}
+	if v, ok := d.GetOk("ttl"); ok {
+		c.TTL = int64(v.(int))
+	}
+	if v, ok := d.GetOk("tags"); ok {
+		c.Tags = v.([]string)
+	}
+	e, err := logical.StorageEntryJSON("config", c)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Storage.Put(ctx, e); err != nil {
+		return nil, err
+	}
+	return &logical.Response{Data: map[string]interface{}{"operation": string(req.Operation)}}, nil
+}
+
+func (b *backend) configDelete(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	return nil, req.Storage.Delete(ctx, "config")
+}
+
+func (b *backend) pathStats() *framework.Path {
+	return &framework.Path{
+		Pattern:      "stats",
+		HelpSynopsis: "Counters of this plugin process.",
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation: &framework.PathOperation{Callback: func(context.Context, *logical.Request, *framework.FieldData) (*logical.Response, error) {
+				return &logical.Response{Data: map[string]interface{}{"rollbacks": b.rollbacks.Load()}}, nil
+			}},
+		},
+	}
+}
+

@@ -1,0 +1,85 @@
+# Helpers for test/host/run.sh and test/bench/run.sh (sourced). Expects ROOT, DEVVAULT, TMP.
+PASS=0 FAIL=0 HPID="" ADDR="" STATUS="" HOST_RC=0 SEEN_PIDS=""
+
+ok()  { PASS=$((PASS + 1)); echo "ok - $1"; }
+nok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "#   $2"; return 0; }
+
+# check NAME CMD...: one test line; on failure show the last HTTP exchange.
+check() {
+    local name=$1; shift
+    if "$@"; then ok "$name"; else
+        nok "$name" "last HTTP status ${STATUS:-?}, body: $(head -c 400 "$TMP/body" 2>/dev/null)"
+    fi
+}
+
+finish() {
+    echo "$PASS passed, $FAIL failed"
+    [ "$FAIL" -eq 0 ] && exit 0 || exit 1
+}
+
+# Kill only what this script started, by PID: the host and any plugin seen under it.
+cleanup() {
+    [ -n "$HPID" ] && stop_host
+    for p in $SEEN_PIDS; do kill -9 "$p" 2>/dev/null; done
+    [ -n "${TMP:-}" ] && rm -rf "$TMP"
+}
+
+# start_host [flags...]: dev-vault on a free loopback port; sets HPID and ADDR.
+start_host() {
+    : > "$TMP/host.out"
+    "$DEVVAULT" -addr 127.0.0.1:0 -token root -plugin-dir "$TMP/plugins" "$@" \
+        > "$TMP/host.out" 2>> "$TMP/host.err" &
+    HPID=$!
+    ADDR=""
+    for _ in $(seq 100); do
+        ADDR=$(sed -n 's|^dev-vault listening on http://||p' "$TMP/host.out")
+        [ -n "$ADDR" ] && return 0
+        kill -0 "$HPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "# dev-vault did not start; log:"; tail -20 "$TMP/host.err" | sed 's/^/#   /'
+    return 1
+}
+
+# stop_host: SIGTERM, wait (bounded), record the exit code in HOST_RC.
+stop_host() {
+    local p=$HPID; HPID=""
+    [ -n "$p" ] || return 0
+    SEEN_PIDS="$SEEN_PIDS $(pgrep -P "$p" | tr '\n' ' ')"
+    kill -TERM "$p" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$p" 2>/dev/null && { echo "# dev-vault ignored SIGTERM; killing"; kill -9 "$p"; }
+    wait "$p" 2>/dev/null; HOST_RC=$?
+}
+
+# req METHOD PATH [JSON]: sets STATUS, body in $TMP/body. TOKEN overrides the token.
+req() {
+    local args=(-s -o "$TMP/body" -w '%{http_code}' -X "$1" -H "X-Vault-Token: ${TOKEN:-root}")
+    [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+    STATUS=$(curl "${args[@]}" "http://$ADDR/v1/$2")
+    record_pids
+}
+
+req_form() {
+    STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -H "X-Vault-Token: ${TOKEN:-root}" \
+        -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "$3" "http://$ADDR/v1/$2")
+}
+
+jqt() { jq -e "$1" "$TMP/body" > /dev/null 2>&1; }
+
+# status_is CODE [JQ]: HTTP status equals CODE and, if given, the body satisfies JQ.
+status_is() { [ "$STATUS" = "$1" ] && { [ $# -lt 2 ] || jqt "$2"; }; }
+status_is_2xx() { [[ $STATUS == 2?? ]] && { [ $# -lt 1 ] || [ "$STATUS" = 204 ] || jqt "$1"; }; }
+
+plugin_pids() { [ -n "$HPID" ] && pgrep -P "$HPID"; }
+record_pids() { [ -n "$HPID" ] && SEEN_PIDS="$SEEN_PIDS $(pgrep -P "$HPID" | tr '\n' ' ')"; }
+
+# plugin_socket PID: the listening unix socket path owned by PID (from /proc).
+plugin_socket() {
+    local ino
+    for ino in $(ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]/\1/p'); do
+        awk -v i="$ino" '$7 == i && $4 == "00010000" && $8 != "" { print $8 }' /proc/net/unix
+    done | head -1
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }

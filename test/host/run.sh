@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Host tests: a KV test plugin run by build/dev-vault (the Vault SDK's own host-side
+# plugin code), driven with plain curl + jq, the way Vault's HTTP API is used.
+#   KV_PLUGIN   plugin binary under test (default $BUILD/vault-plugin-kv-test, the C one;
+#               $BUILD/vault-plugin-kv-test-go is the same plugin on the Go SDK)
+# Prints "ok - name" / "not ok - name", ends with "N passed, N failed", exits 1 on any failure.
+# Every process it starts is killed by PID on exit; nothing is skipped.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+KV_PLUGIN=${KV_PLUGIN:-$BUILD/vault-plugin-kv-test}
+DEVVAULT=$ROOT/build/dev-vault
+# Plugin RSS may grow by this much over 20,000 requests. ASan's quarantine holds freed
+# memory by design, so a sanitizer build gets a wider margin.
+RSS_SLACK_KB=${RSS_SLACK_KB:-$([[ $BUILD == *asan* ]] && echo 131072 || echo 4096)}
+
+. "$ROOT/test/host/lib.sh"
+
+# ---- prerequisites: fail (never skip) with the way to get them -----------------------
+missing=()
+command -v curl >/dev/null || missing+=("curl (apt-get install -y curl)")
+command -v jq >/dev/null || missing+=("jq (apt-get install -y jq)")
+command -v openssl >/dev/null || missing+=("openssl (apt-get install -y openssl)")
+command -v go >/dev/null || missing+=("go (Go >= 1.25 toolchain from https://go.dev/dl, on PATH)")
+[ -x "$DEVVAULT" ] || missing+=("$DEVVAULT (run: make build/dev-vault)")
+[ -x "$KV_PLUGIN" ] || missing+=("$KV_PLUGIN (run: make $BUILD/vault-plugin-kv-test, or set KV_PLUGIN)")
+if [ ${#missing[@]} -gt 0 ]; then
+    for m in "${missing[@]}"; do nok "prerequisite: missing $m"; done
+    finish
+fi
+echo "# plugin under test: $KV_PLUGIN"
+
+TMP=$(mktemp -d /tmp/host-test.XXXXXX)
+trap cleanup EXIT
+mkdir -p "$TMP/plugins"
+cp "$KV_PLUGIN" "$TMP/plugins/kv-test"
+SHA=$(sha256sum "$TMP/plugins/kv-test" | cut -d' ' -f1)
+(cd "$ROOT/test/host" && go build -o "$TMP/load" ./cmd/load) || { nok "build load generator"; finish; }
+
+cat > "$TMP/entities.json" <<'EOF'
+{"alice-token": {"entity_id": "ent-alice", "name": "alice", "metadata": {"team": "pki"}, "groups": ["admins"]}}
+EOF
+
+# ---- host up, health ---------------------------------------------------------------------
+start_host -rollback-interval 1s -entities "$TMP/entities.json"
+check "host prints its address for -addr :0" test -n "$ADDR"
+req GET sys/health
+check "sys/health reports version 2.0.0" jqt '.version == "2.0.0" and .sealed == false'
+req GET sys/seal-status
+check "sys/seal-status reports version 2.0.0 (Terraform gate)" jqt '.version == "2.0.0" and .initialized'
+TOKEN=nope req GET sys/mounts
+check "unknown token gets 403 permission denied" status_is 403 '.errors == ["permission denied"]'
+
+# ---- catalog -------------------------------------------------------------------------------
+req PUT sys/plugins/catalog/secret/kv-test "{\"sha256\":\"${SHA/a/b}\",\"command\":\"kv-test\"}"
+check "register with a wrong sha256 is refused" status_is 400 '.errors[0] | test("checksum")'
+req PUT sys/plugins/catalog/secret/kv-test "{\"sha256\":\"$SHA\",\"command\":\"../kv-test\"}"
+check "register outside the plugin directory is refused" status_is 400
+req PUT sys/plugins/catalog/secret/kv-test "{\"sha256\":\"$SHA\",\"command\":\"kv-test\"}"
+check "register kv-test (sha256 + command)" status_is 204
+req GET sys/plugins/catalog/secret/kv-test
+check "catalog read returns the sha256 and command" status_is 200 ".data.sha256 == \"$SHA\" and .data.command == \"kv-test\""
+req LIST sys/plugins/catalog/secret
+check "catalog list contains kv-test" status_is 200 '.data.keys | index("kv-test") != null'
+
+# ---- mounts --------------------------------------------------------------------------------
+req POST sys/mounts/kv '{"type":"kv-test","options":{"k":"v"}}'
+check "enable kv-test at kv/" status_is 204
+req POST sys/mounts/kv '{"type":"kv-test"}'
+check "enabling the same path twice is refused" status_is 400
+req POST sys/mounts/nope '{"type":"no-such-plugin"}'
+check "enabling an unregistered type is refused" status_is 400
+req GET sys/mounts
+check "sys/mounts lists kv/ with its type and options" status_is 200 '.data["kv/"].type == "kv-test" and .data["kv/"].options.k == "v"'
+
+# ---- data paths ------------------------------------------------------------------------------
+req PUT kv/data/a '{"s":"hello","n":1.50,"big":12345678901,"list":[1,"x"],"obj":{"k":true}}'
+check "write data/a gives 204" status_is 204
+req GET kv/data/a
+check "read data/a returns the JSON body" status_is 200 '.data.s == "hello" and .data.n == 1.5 and .data.big == 12345678901 and .data.list == [1,"x"] and .data.obj.k == true'
+check "read reply has Vault's envelope" jqt '(keys | sort) == (["auth","data","lease_duration","lease_id","mount_type","renewable","request_id","warnings","wrap_info"]) and .mount_type == "kv-test" and (.request_id | length) == 36'
+req PUT kv/data/dir/b '{"v":2}'
+req LIST kv/data
+check "LIST data/ returns keys" status_is 200 '.data.keys | (index("a") != null and index("dir/") != null)'
+req GET 'kv/data?list=true'
+check "GET ?list=true is a list" status_is 200 '.data.keys | index("a") != null'
+req GET 'kv/data?list=maybe'
+check "GET ?list=<not a bool> gives 400" status_is 400
+req GET kv/data/missing
+check "read of a missing key gives 404 {errors:[]}" status_is 404 '.errors == []'
+req DELETE kv/data/a
+check "delete gives 204" status_is 204
+req GET kv/data/a
+check "deleted key reads 404" status_is 404
+req POST sys/mounts/empty '{"type":"kv-test"}'
+req LIST empty/data
+check "list with no keys gives 404" status_is 404 '.errors == []'
+req PUT kv/data/ '{"v":1}'
+check "write to a path ending in / gives 400" status_is 400 '.errors == ["cannot write to a path ending in '"'"'/'"'"'"]'
+req GET kv/no/such/path
+check "unknown path gives 404" status_is 404
+
+# ---- typed fields, create vs update ----------------------------------------------------------
+req DELETE kv/config
+req PUT kv/config '{"count":3}'
+check "create without the required name gives 400 naming the field" status_is 400 '.errors[0] | test("name")'
+req PUT kv/config '{"name":"first","count":"7","enabled":"true","ttl":"1h","tags":"a,b"}'
+check "create config with string-typed values" status_is_2xx
+check "first write ran as create (existence check)" jqt '(.data.operation // "create") == "create"'
+req GET kv/config
+check "typed fields parsed (int, bool, duration, comma list)" status_is 200 '.data.name == "first" and .data.count == 7 and .data.enabled == true and .data.ttl == 3600 and .data.tags == ["a","b"]'
+req PUT kv/config '{"name":"second"}'
+check "second write ran as update" status_is_2xx '(.data.operation // "update") == "update"'
+req GET kv/config
+check "update keeps fields not sent (create vs update differ)" status_is 200 '.data.name == "second" and .data.count == 7'
+req_form PUT kv/config 'name=form&tags=x&tags=y&count=9'
+req GET kv/config
+check "form body: fields parsed, repeated field joined with commas" status_is 200 '.data.name == "form" and .data.count == 9 and .data.tags == ["x","y"]'
+req PUT kv/config '{"count":"abc"}'
+check "wrong type (count=abc) gives 400" status_is 400
+req PUT kv/config '{"enabled":"maybe"}'
+check "wrong type (enabled=maybe) gives 400" status_is 400
+req PUT kv/config '{"ttl":"soon"}'
+check "wrong type (ttl=soon) gives 400" status_is 400
+req PUT kv/config '{not json'
+check "malformed JSON gives 400" status_is 400
+req LIST kv/stats
+check "unsupported operation on a path gives 405" status_is 405
+req BREW kv/config
+check "unknown HTTP method gives 405" status_is 405
+req PATCH kv/config '{"name":"p"}'
+check "PATCH without merge-patch content type gives 415" status_is 415
+TOKEN=alice-token req GET kv/config
+check "entity token from -entities is accepted" status_is 200
+
+# ---- help --------------------------------------------------------------------------------------
+req GET 'kv/config?help=1'
+check "path-help (?help=1) returns help text, no envelope" status_is 200 '(.help | type == "string" and length > 0 and test("config")) and (has("request_id") | not)'
+req GET 'kv?help=1'
+check "path-help on the mount root" status_is 200 '.help | type == "string" and length > 0'
+
+# ---- crash, relaunch -------------------------------------------------------------------------------
+req PUT kv/data/keep '{"v":"survives"}'
+old=$(plugin_pids | head -1)
+kill -9 "$old" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+req GET kv/data/keep
+check "plugin SIGKILLed: next request relaunches it, data intact" status_is 200 '.data.v == "survives"'
+new=$(plugin_pids | head -1)
+check "a new plugin process runs" test -n "$new" -a "$new" != "$old"
+
+# ---- rollback ---------------------------------------------------------------------------------------
+req GET kv/stats; r1=$(jq -r '.data.rollbacks' "$TMP/body")
+sleep 2.5
+req GET kv/stats; r2=$(jq -r '.data.rollbacks' "$TMP/body")
+check "periodic rollback reaches the plugin (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
+
+# ---- load ---------------------------------------------------------------------------------------------
+"$TMP/load" -addr "http://$ADDR" -mount kv -clients 16 -n 1000 -op mixed > "$TMP/load.json" 2>&1
+check "16 concurrent clients x 1,000 requests, no error ($(jq -c '{errors,first_error,rps}' "$TMP/load.json" 2>/dev/null))" \
+    jq -e '.requests == 16000 and .errors == 0' "$TMP/load.json"
+pid=$(plugin_pids | head -1)
+"$TMP/load" -addr "http://$ADDR" -mount kv -clients 4 -n 500 -op mixed > /dev/null  # warm-up
+rss0=$(rss_kb "$pid")
+"$TMP/load" -addr "http://$ADDR" -mount kv -clients 4 -n 5000 -op mixed > "$TMP/load2.json"
+rss1=$(rss_kb "$pid")
+check "plugin RSS flat over 20,000 requests (${rss0} kB -> ${rss1} kB, slack ${RSS_SLACK_KB} kB)" \
+    test -n "$rss1" -a "$(( ${rss1:-999999999} - ${rss0:-0} ))" -le "$RSS_SLACK_KB"
+
+# ---- the plugin's socket only talks to the host ---------------------------------------------------
+sock=$(plugin_socket "$pid")
+check "plugin listens on a unix socket ($sock)" test -S "$sock"
+out=$( (sleep 1) | timeout 10 openssl s_client -unix "$sock" -brief 2>&1); rc=$?
+check "client without a certificate is refused by the plugin socket" \
+    bash -c '[ "$1" -ne 0 ] && grep -Eqi "alert|handshake fail" <<<"$2"' _ "$rc" "$out"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -keyout "$TMP/k.pem" -out "$TMP/c.pem" -days 1 2>/dev/null
+out=$( (sleep 1) | timeout 10 openssl s_client -unix "$sock" -cert "$TMP/c.pem" -key "$TMP/k.pem" -brief 2>&1); rc=$?
+check "client with a foreign certificate is refused by the plugin socket" \
+    bash -c '[ "$1" -ne 0 ] && grep -Eqi "alert|handshake fail" <<<"$2"' _ "$rc" "$out"
+
+# ---- unmount --------------------------------------------------------------------------------------
+req DELETE sys/mounts/empty
+check "disable empty/ gives 204" status_is 204
+req GET empty/data/x
+check "disabled mount no longer routes" status_is 404
+req DELETE sys/mounts/kv
+for _ in $(seq 50); do [ -z "$(plugin_pids)" ] && break; sleep 0.1; done
+check "disabling every mount stops every plugin process" test -z "$(plugin_pids)"
+stop_host
+check "host exits 0 on SIGTERM" test "$HOST_RC" -eq 0
+
+# ---- persistence, restart, shutdown ---------------------------------------------------------------
+start_host -data "$TMP/data"
+req PUT sys/plugins/catalog/secret/kv-test "{\"sha256\":\"$SHA\",\"command\":\"kv-test\"}"
+req POST sys/mounts/kv '{"type":"kv-test"}'
+req PUT kv/data/persist '{"v":"on disk"}'
+stop_host
+start_host -data "$TMP/data"
+req GET kv/data/persist
+check "-data: host restart remounts and keeps data" status_is 200 '.data.v == "on disk"'
+pids=$(plugin_pids); sock=$(plugin_socket "$(echo "$pids" | head -1)")
+check "restarted host runs the plugin" test -n "$pids" -a -S "$sock"
+stop_host
+gone=1; for p in $pids; do kill -0 "$p" 2>/dev/null && gone=0; done
+check "shutdown leaves no plugin process" test "$gone" -eq 1
+check "shutdown leaves no plugin socket" test ! -e "$sock"
+check "host exits 0 on SIGTERM with a plugin running" test "$HOST_RC" -eq 0
+
+finish
