@@ -61,7 +61,7 @@ $(BUILD)/libruntime.a: $(GEN_OBJ)
 LIBS := $(BUILD)/libengine.a $(BUILD)/libruntime.a $(BUILD)/libframework.a \
         $(BUILD)/libacme.a $(BUILD)/libcrypto.a $(BUILD)/libcommon.a
 
-$(BUILD)/obj/%.o: src/%.c $(GEN_C) $(wildcard include/*.h)
+$(BUILD)/obj/%.o: src/%.c $(GEN_C) $(wildcard include/*.h) $(wildcard src/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

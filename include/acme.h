@@ -13,7 +13,8 @@
  * Return convention: int functions return 0, or -1 with *e set:
  *   ERR_INVALID   bad caller input (names the field)
  *   ERR_NOT_FOUND acme_lookup_account: no account for this key; ARI: no renewalInfo
- *   ERR_UPSTREAM  the CA said no, or TLS/protocol failure: "acme: <problem type>: <detail>"
+ *   ERR_UPSTREAM  the CA said no: "acme: <problem type>: <detail>"; also TLS verification
+ *                 failure (wrong trusted_ca) and replies that are not ACME
  *   ERR_RETRY     network error, timeout, HTTP 5xx, rateLimited, badNonce after retries;
  *                 rep->retry_at says when (0 = the CA gave no hint; caller picks a backoff)
  *   ERR_INTERNAL  out of memory, crypto failure
@@ -21,9 +22,11 @@
  * Retry-After time and the RFC 7807 problem document, filled on success and failure.
  *
  * Time values are unix seconds (time_t); 0 means absent. Strings given in are copied or only
- * read during the call unless stated. Results are caller's structs: zero them (or not; every
- * function that fills one zeroes it first), free their contents with the matching _clear()
- * (safe on a zeroed or already-cleared struct). */
+ * read during the call unless stated. Results are caller's structs that own their contents:
+ * each function zeroes its output first (so _clear() a filled one before reusing it), and the
+ * matching _clear() frees the contents (safe on a zeroed or already-cleared struct). A CA
+ * error inside an object (a failed challenge, an invalid order) is in that object's `error`
+ * member, not in *e: the call itself succeeded. */
 #ifndef PKIEXT_ACME_H
 #define PKIEXT_ACME_H
 
@@ -94,9 +97,11 @@ struct acme_client_opts {
     /* PEM bundle of CA certificates trusted for the directory's HTTPS, held in memory
      * (copied). NULL or "": the system store. */
     const char *trusted_ca_pem;
-    long connect_timeout_ms;         /* 0: 10 000 */
-    long timeout_ms;                 /* whole request; 0: 30 000 */
-    const char *user_agent;          /* 0: "vault-plugin-secrets-pki-external-ca/<ver>" */
+    long connect_timeout_ms;         /* TCP + TLS connect; 0: 10 000 */
+    long timeout_ms;                 /* whole request; 0: 30 000. A call makes at most
+                                      * 4 signed requests (3 badNonce re-sends) plus one
+                                      * newNonce and one directory fetch, each bounded. */
+    const char *user_agent;          /* NULL: "vault-plugin-secrets-pki-external-ca/<ver>" */
 };
 
 /* *out is new; acme_client_free() frees it. Does no network I/O. */
@@ -132,7 +137,8 @@ void acme_directory_clear(struct acme_directory *d);
 /* External account binding (RFC 8555 7.3.4). Borrowed during the call. */
 struct acme_eab {
     const char *kid;
-    const char *hmac_key_b64url;     /* as CAs hand it out (Vault: "key"); base64url */
+    const char *hmac_key_b64url;     /* as CAs hand it out (Vault: "key"): base64url, or
+                                      * standard base64 */
     const char *alg;                 /* "HS256" (NULL), "HS384", "HS512" */
 };
 
@@ -208,8 +214,8 @@ struct acme_order {
     char *certificate_url;           /* NULL until valid */
     char *profile, *replaces;        /* echoed by the CA; NULL if absent */
     struct acme_problem error;       /* type NULL if none */
-    /* When to fetch again: Retry-After if sent, else now + 1 s (processing) or now + 3 s
-     * (pending); 0 when status is final (valid/invalid) or ready. */
+    /* When to fetch again: Retry-After if sent, else now + 1 s while pending or processing;
+     * 0 otherwise (ready, valid, invalid: nothing to wait for). */
     time_t retry_at;
 };
 void acme_order_clear(struct acme_order *o);

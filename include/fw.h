@@ -45,10 +45,12 @@ void fw_strv_free(char **v);
 
 /* ---- SystemView: Vault's logical.SystemView ----------------------------------------- */
 
+/* The framework's own bits; the runtime translates Vault's wire values (consts.Replication*)
+ * into these, so nothing above the runtime depends on the wire numbering. */
 enum fw_replication {
-    FW_REPL_PERF_SECONDARY = 1 << 1,     /* consts.ReplicationPerformanceSecondary */
-    FW_REPL_DR_SECONDARY = 1 << 3,       /* consts.ReplicationDRSecondary */
-    FW_REPL_PERF_STANDBY = 1 << 8        /* consts.ReplicationPerformanceStandby */
+    FW_REPL_PERF_SECONDARY = 1 << 1,
+    FW_REPL_DR_SECONDARY = 1 << 3,
+    FW_REPL_PERF_STANDBY = 1 << 8
 };
 
 struct fw_sysview {
@@ -100,7 +102,8 @@ enum fw_status {
     FW_STATUS_OK = 0,           /* resp.data (maybe NULL = nil response) */
     FW_STATUS_UNSUPPORTED_PATH, /* err_type 6 -> 404 */
     FW_STATUS_UNSUPPORTED_OP,   /* err_type 5 -> 405 */
-    FW_STATUS_USER_ERROR,       /* err_type 1 (existence check: 400) */
+    FW_STATUS_USER_ERROR,       /* existence check: err_type 1 (400); HandleRequest: the
+                                   runtime sends an {"error": msg} response (400) */
     FW_STATUS_INTERNAL          /* err_type 0 with a generic message -> 500 */
 };
 

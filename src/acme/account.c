@@ -81,8 +81,10 @@ static cJSON *eab_jws(struct acme_client *c, const struct acme_eab *eab, const c
         return err_set(e, ERR_INVALID, "eab kid: required with an EAB key"), NULL;
     if (strcmp(alg, "HS256") && strcmp(alg, "HS384") && strcmp(alg, "HS512"))
         return err_set(e, ERR_INVALID, "eab alg %.32s: want HS256, HS384 or HS512", alg), NULL;
-    if (!eab->hmac_key_b64url || crypto_b64url_decode(eab->hmac_key_b64url, &key, &key_len, e)
-        || !key_len) {
+    /* base64url is what RFC 8555 CAs hand out; some print standard base64 (+/ and =). */
+    if (!eab->hmac_key_b64url ||
+        (crypto_b64url_decode(eab->hmac_key_b64url, &key, &key_len, NULL) &&
+         crypto_b64_decode(eab->hmac_key_b64url, &key, &key_len, NULL)) || !key_len) {
         err_set(e, ERR_INVALID, "eab hmac key: not base64url");
         goto out;
     }

@@ -70,10 +70,15 @@ char *acme_ari_cert_id(const char *cert_pem, struct err *e)
         err_wrap(e, "certificate");
         return NULL;
     }
-    if (!ci.authority_key_id || !*ci.authority_key_id)
+    if (!ci.authority_key_id || !*ci.authority_key_id) {
         err_set(e, ERR_INVALID, "certificate: no authority key identifier, no ARI id");
-    else if (!ci.serial || !(out = acme_ari_id_from_hex(ci.authority_key_id, ci.serial)))
+        goto out;
+    }
+    if (ci.serial)
+        out = acme_ari_id_from_hex(ci.authority_key_id, ci.serial);
+    if (!out)
         err_set(e, ERR_INVALID, "certificate: unreadable key identifier or serial");
+out:
     crypto_cert_info_clear(&ci);
     return out;
 }

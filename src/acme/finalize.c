@@ -23,8 +23,9 @@ int acme_finalize(struct acme_client *c, const char *finalize_url, const unsigne
         return err_set(e, ERR_INVALID, "csr: required");
     csr64 = crypto_b64url_encode(csr_der, csr_der_len);
     p = cJSON_CreateObject();
-    if (!csr64 || !p || !cJSON_AddStringToObject(p, "csr", csr64) ||
-        !(body = cJSON_PrintUnformatted(p))) {
+    if (csr64 && p && cJSON_AddStringToObject(p, "csr", csr64))
+        body = cJSON_PrintUnformatted(p);
+    if (!body) {
         err_set(e, ERR_INTERNAL, "acme: finalize: out of memory");
         goto out;
     }

@@ -199,18 +199,24 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     char *v;
     /* A new status line (redirect, 100-continue) starts a new header block. */
     if (n > 5 && !strncmp(data, "HTTP/", 5)) {
-        free(x->r->replay_nonce); x->r->replay_nonce = NULL;
-        free(x->r->location); x->r->location = NULL;
+        struct acme_http_resp *r = x->r;
+        free(r->replay_nonce);
+        free(r->location);
+        free(r->content_type);
+        r->replay_nonce = r->location = r->content_type = NULL;
+        r->retry_at = 0;
         return n;
     }
     set_once(&x->r->replay_nonce, header_value(data, n, "Replay-Nonce"));
     set_once(&x->r->location, header_value(data, n, "Location"));
     set_once(&x->r->content_type, header_value(data, n, "Content-Type"));
-    if ((v = header_value(data, n, "Retry-After"))) {
+    v = header_value(data, n, "Retry-After");
+    if (v) {
         x->r->retry_at = acme_retry_after_parse(v, time(NULL));
         free(v);
     }
-    if ((v = header_value(data, n, "Link"))) {
+    v = header_value(data, n, "Link");
+    if (v) {
         if (acme_link_parse(v, "alternate", &x->r->links_alternate) ||
             acme_link_parse(v, "up", &x->links_up) ||
             acme_link_parse(v, "index", &x->links_index))

@@ -97,7 +97,7 @@ int acme_post(struct acme_client *c, const char *url, const char *payload,
             goto out;
         if (!is_bad_nonce(out) || attempt == ACME_BADNONCE_MAX)
             break;
-        log_debug("acme", "badNonce, signing again", "url", url, NULL);
+        log_warn("acme", "bad nonce, signing again", "url", url, NULL);
         acme_http_resp_clear(out);
     }
     acme_reply_fill(rep, out);

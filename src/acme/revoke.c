@@ -32,9 +32,10 @@ int acme_revoke_cert(struct acme_client *c, const char *cert_pem, int reason,
         goto out;
     der64 = crypto_b64url_encode(der, der_len);
     p = cJSON_CreateObject();
-    if (!der64 || !p || !cJSON_AddStringToObject(p, "certificate", der64) ||
-        (reason >= 0 && !cJSON_AddNumberToObject(p, "reason", reason)) ||
-        !(body = cJSON_PrintUnformatted(p))) {
+    if (der64 && p && cJSON_AddStringToObject(p, "certificate", der64) &&
+        (reason < 0 || cJSON_AddNumberToObject(p, "reason", reason)))
+        body = cJSON_PrintUnformatted(p);
+    if (!body) {
         err_set(e, ERR_INTERNAL, "acme: revoke: out of memory");
         goto out;
     }

@@ -132,7 +132,7 @@ time_t acme_next_look(enum acme_status s, time_t retry_after)
         return 0;
     if (retry_after)
         return retry_after;
-    return time(NULL) + (s == ACME_STATUS_PROCESSING ? 1 : 3);
+    return time(NULL) + 1;
 }
 
 static const char *const status_names[] = {

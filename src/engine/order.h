@@ -19,6 +19,10 @@
 struct cJSON;
 struct engine;
 
+/* "role/<name>" with the role name captured as in Vault's framework.GenericNameRegex.
+ * (fw.h's FW_NAME_RE writes the class as [\w-.], which PCRE2 refuses as a range.) */
+#define ORDER_ROLE_RE "role/(?<name>\\w(([\\w.-]+)?\\w)?)"
+
 /* ---- statuses (order_status.c) ------------------------------------------------------ */
 
 enum order_status {

@@ -245,18 +245,6 @@ static cJSON *account_new_json(const char *name, const struct fw_data *d, const 
 
 /* ---- handlers --------------------------------------------------------------------------- */
 
-static int account_exists(const struct fw_req *req, const struct fw_data *d, bool *exists,
-                          struct err *e)
-{
-    cJSON *st = NULL;
-    *exists = false;
-    if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
-        return e->kind == ERR_NOT_FOUND ? 0 : -1;
-    *exists = true;
-    cJSON_Delete(st);
-    return 0;
-}
-
 /* Registers a new account with the CA and stores it. Nothing is stored unless the CA
  * accepted the account. */
 static int account_create(const struct fw_req *req, const struct fw_data *d, const char *name,
@@ -772,10 +760,12 @@ static const char account_list_help[] = "Lists the names of the configured ACME 
 
 /* Names may contain '/' or be empty in a request; the patterns still capture them so the
  * handlers can answer 400 saying why, instead of an unexplained 404. */
+/* No existence check: the handler tells create from update by reading storage. Hosts turn
+ * an existence-check failure (a malformed field) into a bare "invalid request", while the
+ * handler's 400 names the field; writes therefore need the "update" capability. */
 const struct fw_path path_account = {
     .pattern = "config/acme-account/(?<name>(?:(?!/import$|/rotate-key$).)+)",
     .fields = account_fields,
-    .exists = account_exists,
     .ops = {
         [FW_READ] = { account_read, "Read an ACME account." },
         [FW_CREATE] = { account_write, "Create (register) an ACME account." },

@@ -27,11 +27,8 @@ static int lookup_cert(const struct fw_req *req, const struct fw_data *d, struct
     cJSON *rec = NULL, *j = NULL;
     struct order *o = NULL;
     int rc = -1;
-    if (crypto_serial_normalize(fw_data_str(d, "serial"), &serial, e) < 0) {
-        if (e->kind == ERR_INVALID)
-            err_wrap(e, "serial");
-        return -1;
-    }
+    if (crypto_serial_normalize(fw_data_str(d, "serial"), &serial, e) < 0)
+        return -1;   /* ERR_INVALID already names serial */
     if (order_cert_load(req->storage, serial, &rec, e) < 0)
         goto out;
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "order_id"));

@@ -154,7 +154,7 @@ out:
 }
 
 const struct fw_path path_order_challenge = {
-    .pattern = "role/" FW_NAME_RE("name") "/order/(?<order_id>[^/]+)/challenges?",
+    .pattern = ORDER_ROLE_RE "/order/(?<order_id>[^/]+)/challenges?",
     .fields = challenge_fields,
     .ops = {
         [FW_READ] = { challenge_read, "Read what to publish for a challenge." },

@@ -54,7 +54,7 @@ out:
 }
 
 const struct fw_path path_order_fetch = {
-    .pattern = "role/" FW_NAME_RE("name") "/order/(?<order_id>[^/]+)/fetch-cert",
+    .pattern = ORDER_ROLE_RE "/order/(?<order_id>[^/]+)/fetch-cert",
     .fields = fetch_fields,
     .ops = {
         [FW_READ] = { fetch_read, "Fetch the issued certificate." },

@@ -122,7 +122,7 @@ out:
 }
 
 const struct fw_path path_order_fulfilled = {
-    .pattern = "role/" FW_NAME_RE("name") "/order/(?<order_id>[^/]+)/fulfilled-challenge",
+    .pattern = ORDER_ROLE_RE "/order/(?<order_id>[^/]+)/fulfilled-challenge",
     .fields = fulfilled_fields,
     .ops = {
         [FW_CREATE] = { fulfilled_write, "Tell Vault a challenge is in place." },

@@ -242,7 +242,7 @@ out:
 }
 
 const struct fw_path path_order_new = {
-    .pattern = "role/" FW_NAME_RE("name") "/new-order",
+    .pattern = ORDER_ROLE_RE "/new-order",
     .fields = new_order_fields,
     .ops = {
         [FW_CREATE] = { new_order, "Place a certificate order." },

@@ -145,7 +145,7 @@ out:
 }
 
 const struct fw_path path_order_revoke = {
-    .pattern = "role/" FW_NAME_RE("name") "/order/(?<order_id>[^/]+)/revoke",
+    .pattern = ORDER_ROLE_RE "/order/(?<order_id>[^/]+)/revoke",
     .fields = revoke_fields,
     .ops = {
         [FW_CREATE] = { revoke_write, "Revoke the order's certificate." },

@@ -27,7 +27,7 @@ static int order_status_read(const struct fw_req *req, const struct fw_data *d,
 }
 
 const struct fw_path path_order_status = {
-    .pattern = "role/" FW_NAME_RE("name") "/order/(?<order_id>[^/]+)/status",
+    .pattern = ORDER_ROLE_RE "/order/(?<order_id>[^/]+)/status",
     .fields = status_fields,
     .ops = {
         [FW_READ] = { order_status_read, "Read an order's status." },

@@ -66,7 +66,7 @@ out:
 }
 
 const struct fw_path path_role_active_orders = {
-    .pattern = "role/" FW_NAME_RE("name") "/active-orders/?",
+    .pattern = ORDER_ROLE_RE "/active-orders/?",
     .fields = active_fields,
     .ops = {
         [FW_LIST] = { active_list, "List the role's orders that are not finished." },
@@ -167,7 +167,7 @@ out:
 }
 
 const struct fw_path path_role_cached = {
-    .pattern = "role/" FW_NAME_RE("name") "/cached",
+    .pattern = ORDER_ROLE_RE "/cached",
     .fields = cached_fields,
     .ops = {
         [FW_READ] = { cached_read, "Read the newest cached certificate." },

@@ -22,6 +22,7 @@ struct route_cache {
     const struct fw_backend *backend;
     size_t npaths;
     pcre2_code **codes;        /* one per path; NULL when the pattern did not compile */
+    uint32_t max_pairs;        /* ovector pairs the largest pattern needs */
     struct route_cache *next;
 };
 
@@ -38,16 +39,72 @@ static struct route_cache *cache_find(const struct fw_backend *b)
     return NULL;
 }
 
+static bool is_class_escape(const char *p)
+{
+    return p[0] == '\\' && p[1] && strchr("wWdDsS", p[1]) != NULL;
+}
+
+/* Go's RE2 reads a '-' next to a class escape inside [...] as a literal ("[\w-.]" in
+ * Vault's GenericNameRegex); PCRE2 rejects it as an invalid range. Escapes such hyphens
+ * so the patterns Vault plugins use compile unchanged. Returns a new string or NULL. */
+static char *translate_pattern(const char *pattern)
+{
+    size_t n = strlen(pattern);
+    char *out = malloc(2 * n + 1);
+    size_t o = 0;
+    bool in_class = false;
+
+    if (!out)
+        return NULL;
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            bool cls = in_class && is_class_escape(p);
+            out[o++] = *p++;
+            out[o++] = *p;
+            if (cls && p[1] == '-' && p[2] && p[2] != ']') {
+                out[o++] = '\\';
+                out[o++] = '-';
+                p++;
+            }
+            continue;
+        }
+        if (in_class && *p == '-' && is_class_escape(p + 1)) {
+            out[o++] = '\\';
+            out[o++] = '-';
+            continue;
+        }
+        if (!in_class && *p == '[') {
+            in_class = true;
+            out[o++] = *p;
+            if (p[1] == '^')
+                out[o++] = *++p;
+            if (p[1] == ']')      /* a leading ']' is a literal */
+                out[o++] = *++p;
+            continue;
+        }
+        if (in_class && *p == ']')
+            in_class = false;
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Compiles one pattern anchored at both ends (PCRE2_ANCHORED | PCRE2_ENDANCHORED, the
  * same as Go's "^" + pattern with its trailing "$", but safe for alternations). A pattern
  * that does not compile is logged and never matches. */
 static pcre2_code *compile_pattern(const char *pattern)
 {
-    int errcode;
-    PCRE2_SIZE erroff;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_ANCHORED | PCRE2_ENDANCHORED, &errcode, &erroff,
-                                   NULL);
+    int errcode = 0;
+    PCRE2_SIZE erroff = 0;
+    pcre2_code *re = NULL;
+    char *translated = translate_pattern(pattern);
+    if (translated)
+        re = pcre2_compile((PCRE2_SPTR)translated, PCRE2_ZERO_TERMINATED,
+                           PCRE2_ANCHORED | PCRE2_ENDANCHORED, &errcode, &erroff, NULL);
+    free(translated);
+    if (re)
+        pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* optional speed-up; falls back if absent */
     if (!re) {
         char msg[256], off[32];
         pcre2_get_error_message(errcode, (PCRE2_UCHAR *)msg, sizeof msg);
@@ -71,9 +128,15 @@ static struct route_cache *cache_build(const struct fw_backend *b)
         free(c);
         return NULL;
     }
+    c->max_pairs = 1;
     for (size_t i = 0; i < c->npaths; i++) {
+        uint32_t groups = 0;
         if (b->paths[i]->pattern)
             c->codes[i] = compile_pattern(b->paths[i]->pattern);
+        if (c->codes[i] &&
+            pcre2_pattern_info(c->codes[i], PCRE2_INFO_CAPTURECOUNT, &groups) == 0 &&
+            groups + 1 > c->max_pairs)
+            c->max_pairs = groups + 1;
     }
     return c;
 }
@@ -144,19 +207,19 @@ const struct fw_path *fw_route(const struct fw_backend *b, const char *path,
     if (!c)
         return NULL;
     size_t len = strlen(path);
-    for (size_t i = 0; i < c->npaths; i++) {
+    const struct fw_path *found = NULL;
+    /* one match block, sized for the pattern with the most groups, serves every attempt */
+    pcre2_match_data *md = pcre2_match_data_create(c->max_pairs, NULL);
+    if (!md)
+        return NULL;
+    for (size_t i = 0; i < c->npaths && !found; i++) {
         if (!c->codes[i])
             continue;
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(c->codes[i], NULL);
-        if (!md)
-            return NULL;
-        int rc = pcre2_match(c->codes[i], (PCRE2_SPTR)path, len, 0, 0, md, NULL);
-        if (rc >= 0) {
+        if (pcre2_match(c->codes[i], (PCRE2_SPTR)path, len, 0, 0, md, NULL) >= 0) {
             *captures = collect_captures(c->codes[i], md, path);
-            pcre2_match_data_free(md);
-            return b->paths[i];
+            found = b->paths[i];
         }
-        pcre2_match_data_free(md);
     }
-    return NULL;
+    pcre2_match_data_free(md);
+    return found;
 }

@@ -86,10 +86,12 @@ int broker_wait(struct broker *b, uint32_t service_id, int timeout_ms, char *buf
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&b->mu);
-    const struct broker_entry *x;
+    const struct broker_entry *x = broker_find(b, service_id);
     int rc = 0;
-    while (!(x = broker_find(b, service_id)) && rc != ETIMEDOUT)
+    while (!x && rc != ETIMEDOUT) {
         rc = pthread_cond_timedwait(&b->changed, &b->mu, &until);
+        x = broker_find(b, service_id);
+    }
     int n = x ? snprintf(buf, len, "%s", x->target) : -1;
     pthread_mutex_unlock(&b->mu);
     if (!x)

@@ -2,6 +2,7 @@
  * and SystemView, the fw interfaces over it, and the backend instance. */
 #include "rt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +22,8 @@ static cJSON *config_json(const Pb__SetupArgs *args)
     return o;
 }
 
-int mount_setup(struct runtime *rt, const ProtobufCMessage *setup_args, struct mount **out,
-                struct err *e)
+int mount_setup(struct runtime *rt, const ProtobufCMessage *setup_args, const char *mux_id,
+                struct mount **out, struct err *e)
 {
     const Pb__SetupArgs *args = (const Pb__SetupArgs *)setup_args;
     char target[200];
@@ -33,6 +34,8 @@ int mount_setup(struct runtime *rt, const ProtobufCMessage *setup_args, struct m
     struct mount *m = calloc(1, sizeof *m);
     if (!m)
         return err_set(e, ERR_INTERNAL, "setup: out of memory");
+    snprintf(m->mux_id, sizeof m->mux_id, "%s", mux_id);
+    atomic_init(&m->refs, 1);   /* the runtime's list */
     m->chan = client_channel_new(target, &rt->ident, rt->host_cert_pem);
     m->config = config_json(args);
     m->uuid = strdup(args->backenduuid ? args->backenduuid : "");
@@ -69,4 +72,56 @@ void mount_free(const struct fw_backend *b, struct mount *m)
     cJSON_Delete(m->config);
     free(m->uuid);
     free(m);
+}
+
+/* Finds mux_id in the list; caller holds mount_lock. */
+static struct mount **mount_find(struct runtime *rt, const char *mux_id)
+{
+    struct mount **p = &rt->mounts;
+    while (*p && strcmp((*p)->mux_id, mux_id) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+struct mount *mount_acquire(struct runtime *rt, const char *mux_id)
+{
+    pthread_mutex_lock(&rt->mount_lock);
+    struct mount *m = *mount_find(rt, mux_id);
+    if (m)
+        atomic_fetch_add(&m->refs, 1);
+    pthread_mutex_unlock(&rt->mount_lock);
+    return m;
+}
+
+void mount_release(struct runtime *rt, struct mount *m)
+{
+    if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+        mount_free(rt->backend, m);
+}
+
+void mount_replace(struct runtime *rt, const char *mux_id, struct mount *m)
+{
+    pthread_mutex_lock(&rt->mount_lock);
+    struct mount **p = mount_find(rt, mux_id);
+    struct mount *old = *p;
+    if (old)
+        *p = old->next;
+    if (m) {
+        m->next = rt->mounts;
+        rt->mounts = m;
+    }
+    pthread_mutex_unlock(&rt->mount_lock);
+    mount_release(rt, old);
+}
+
+void mount_release_all(struct runtime *rt)
+{
+    pthread_mutex_lock(&rt->mount_lock);
+    struct mount *all = rt->mounts;
+    rt->mounts = NULL;
+    pthread_mutex_unlock(&rt->mount_lock);
+    for (struct mount *next, *m = all; m; m = next) {
+        next = m->next;
+        mount_release(rt, m);
+    }
 }

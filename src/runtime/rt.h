@@ -115,9 +115,15 @@ void sysview_client_init(struct fw_sysview *sv, grpc_channel *ch);
 /* ---- mount.c: one Setup's backend instance ------------------------------------------ */
 
 struct runtime;
-/* A backend instance plus its brokered channel. Owns everything it points to;
- * mount_free() runs the backend's cleanup first. */
+/* A backend instance plus its brokered channel, for one multiplex_id (one Vault mount when
+ * the host multiplexes; "" when it does not say). Owns everything it points to except
+ * `next`. Reference counted: the runtime's list holds one reference and every request in
+ * flight another, so Cleanup never frees an instance a handler still uses; the last
+ * mount_release() runs the backend's cleanup and frees it. */
 struct mount {
+    char mux_id[64];
+    struct mount *next;          /* the runtime's list, guarded by its mount_lock */
+    atomic_int refs;
     grpc_channel *chan;
     struct fw_storage storage;
     struct fw_sysview sysview;
@@ -128,15 +134,25 @@ struct mount {
 };
 
 /* Pb__SetupArgs is passed as a ProtobufCMessage to keep generated types out of this header. */
-int mount_setup(struct runtime *rt, const ProtobufCMessage *setup_args, struct mount **out,
-                struct err *e);
+int mount_setup(struct runtime *rt, const ProtobufCMessage *setup_args, const char *mux_id,
+                struct mount **out, struct err *e);
 void mount_free(const struct fw_backend *b, struct mount *m);
+
+/* A new reference to the mount for mux_id (drop it with mount_release), or NULL when that
+ * id has not been set up. */
+struct mount *mount_acquire(struct runtime *rt, const char *mux_id);
+/* Drops a reference; NULL ok. */
+void mount_release(struct runtime *rt, struct mount *m);
+/* Installs m (which carries its mux_id; the list takes its one reference) or, with m NULL,
+ * removes mux_id; drops the list's reference to the mount it replaced. */
+void mount_replace(struct runtime *rt, const char *mux_id, struct mount *m);
+/* Removes every mount, dropping the list's references. */
+void mount_release_all(struct runtime *rt);
 
 /* ---- server.c / services.c: the gRPC server ---------------------------------------- */
 
 /* Process-wide runtime state, built by runtime_serve before the first thread starts. The
- * mount pointer is guarded by mount_lock (readers: request handlers; writers: Setup and
- * Cleanup). */
+ * mount list is guarded by mount_lock, held only to look up, link or unlink. */
 struct runtime {
     const struct fw_backend *backend;
     struct tls_ident ident;
@@ -146,8 +162,8 @@ struct runtime {
     grpc_completion_queue *cq;
     struct pool *pool;
     struct broker *broker;
-    pthread_rwlock_t mount_lock;
-    struct mount *mount;
+    pthread_mutex_t mount_lock;
+    struct mount *mounts;
     atomic_int shutting_down;        /* server shutdown started */
 };
 
@@ -160,8 +176,14 @@ struct rt_reply {
     bool shutdown_after;              /* stop the server once this reply is sent */
 };
 
-typedef void (*rt_unary_fn)(struct runtime *rt, const uint8_t *in, size_t len,
-                            struct rt_reply *out);
+/* One incoming unary call as a handler sees it; all borrowed. */
+struct rt_in {
+    const uint8_t *buf;
+    size_t len;
+    const char *mux_id;               /* "multiplex_id" request metadata, or "" */
+};
+
+typedef void (*rt_unary_fn)(struct runtime *rt, const struct rt_in *in, struct rt_reply *out);
 
 enum rt_method_kind { RT_UNARY, RT_BROKER_STREAM, RT_STDIO_STREAM };
 

@@ -107,13 +107,12 @@ static int runtime_start(struct runtime *rt, int version, struct err *e)
 static void runtime_free(struct runtime *rt, bool clean)
 {
     if (clean && pool_drain(rt->pool, 500)) {
-        mount_free(rt->backend, rt->mount);
-        rt->mount = NULL;
+        mount_release_all(rt);
         server_destroy(rt);
         pool_free(rt->pool);
         broker_free(rt->broker);
         grpc_shutdown();
-        pthread_rwlock_destroy(&rt->mount_lock);
+        pthread_mutex_destroy(&rt->mount_lock);
     }
     /* Otherwise handlers are still running: leave their memory alone, the process exits. */
     sockdir_remove(&rt->sock);
@@ -135,7 +134,7 @@ int runtime_serve(const struct fw_backend *backend, int argc, char **argv)
         return 1;
     rt->backend = backend;
     rt->host_cert_pem = getenv("PLUGIN_CLIENT_CERT");
-    pthread_rwlock_init(&rt->mount_lock, NULL);
+    pthread_mutex_init(&rt->mount_lock, NULL);
     atomic_init(&rt->shutting_down, 0);
     if (runtime_start(rt, version, &e) != 0) {
         log_error(RT_LOG, "plugin start failed", "error", e.msg, NULL);

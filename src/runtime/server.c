@@ -116,6 +116,22 @@ static void call_fail(struct rt_call *c, grpc_status_code status, const char *de
     call_finish(c);
 }
 
+/* Copies the "multiplex_id" request metadata into buf ("" when absent). */
+static void call_mux_id(const struct rt_call *c, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->md.count; i++) {
+        const grpc_metadata *m = &c->md.metadata[i];
+        if (grpc_slice_str_cmp(m->key, "multiplex_id") == 0) {
+            size_t n = GRPC_SLICE_LENGTH(m->value);
+            n = n < len - 1 ? n : len - 1;
+            memcpy(buf, GRPC_SLICE_START_PTR(m->value), n);
+            buf[n] = '\0';
+            return;
+        }
+    }
+}
+
 /* Worker thread: decode, run the handler, reply. */
 static void unary_run(struct pool_job *job)
 {
@@ -127,7 +143,10 @@ static void unary_run(struct pool_job *job)
     }
     grpc_slice s = grpc_byte_buffer_reader_readall(&r);
     grpc_byte_buffer_reader_destroy(&r);
-    c->method->fn(c->rt, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), &c->reply);
+    char mux_id[64];
+    call_mux_id(c, mux_id, sizeof mux_id);
+    struct rt_in in = { GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), mux_id };
+    c->method->fn(c->rt, &in, &c->reply);
     grpc_slice_unref(s);
     call_finish(c);
 }
@@ -169,34 +188,38 @@ static void broker_take(struct rt_call *c)
     }
 }
 
-/* A stream's pending read finished: keep the broker reading; end on half-close. */
+/* The host half-closed the broker stream: finish it with OK. If the call was cancelled
+ * instead, the batch just completes with ok=false. */
+static void broker_stream_end(struct rt_call *c)
+{
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    op.data.send_status_from_server.status = GRPC_STATUS_OK;
+    op.data.send_status_from_server.status_details = &c->status_details;
+    c->tag.done = on_finished;
+    c->refs++;
+    if (grpc_call_start_batch(c->call, &op, 1, &c->tag, NULL) != GRPC_CALL_OK)
+        c->refs--;
+}
+
+/* A stream's pending read finished. The broker stream reads again at once, so the host's
+ * broker never sees it end; the stdio stream only ever gets its one request message. */
 static void on_stream_recv(struct rt_tag *t, bool ok)
 {
     struct rt_call *c = CALL_OF(t, recv_tag);
     bool got = ok && c->recv;
-    if (got && c->method->kind == RT_BROKER_STREAM)
+    bool broker = c->method->kind == RT_BROKER_STREAM;
+    if (got && broker)
         broker_take(c);
     if (c->recv) {
         grpc_byte_buffer_destroy(c->recv);
         c->recv = NULL;
     }
-    if (got && c->method->kind == RT_BROKER_STREAM && start_one(c, &c->recv_tag,
-                                                               GRPC_OP_RECV_MESSAGE))
-        return;   /* still one read pending */
-    if (!got && ok && c->method->kind == RT_BROKER_STREAM) {
-        /* The host half-closed: finish with OK (a cancelled call just fails the batch). */
-        c->refs++;
-        rt_reply_status(&c->reply, GRPC_STATUS_OK, "");
-        c->status_details = grpc_slice_from_copied_string("");
-        grpc_op op;
-        memset(&op, 0, sizeof op);
-        op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-        op.data.send_status_from_server.status = GRPC_STATUS_OK;
-        op.data.send_status_from_server.status_details = &c->status_details;
-        c->tag.done = on_finished;
-        if (grpc_call_start_batch(c->call, &op, 1, &c->tag, NULL) != GRPC_CALL_OK)
-            c->refs--;
-    }
+    if (got && broker && start_one(c, &c->recv_tag, GRPC_OP_RECV_MESSAGE))
+        return;   /* the read is pending again; keep this batch's reference */
+    if (!got && ok && broker)
+        broker_stream_end(c);
     call_unref(c);
 }
 

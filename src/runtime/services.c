@@ -38,35 +38,9 @@ void rt_reply_pack(struct rt_reply *out, const ProtobufCMessage *msg)
     out->status = GRPC_STATUS_OK;
 }
 
-/* Takes the mount for reading; NULL (and the lock not held) when Setup has not run. */
-static struct mount *mount_acquire(struct runtime *rt)
+static void svc_setup(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
-    pthread_rwlock_rdlock(&rt->mount_lock);
-    if (rt->mount)
-        return rt->mount;
-    pthread_rwlock_unlock(&rt->mount_lock);
-    return NULL;
-}
-
-static void mount_release(struct runtime *rt)
-{
-    pthread_rwlock_unlock(&rt->mount_lock);
-}
-
-/* Installs m (NULL: none) as the mount and returns the previous one for the caller to free
- * outside the lock. */
-static struct mount *mount_swap(struct runtime *rt, struct mount *m)
-{
-    pthread_rwlock_wrlock(&rt->mount_lock);
-    struct mount *old = rt->mount;
-    rt->mount = m;
-    pthread_rwlock_unlock(&rt->mount_lock);
-    return old;
-}
-
-static void svc_setup(struct runtime *rt, const uint8_t *in, size_t len, struct rt_reply *out)
-{
-    Pb__SetupArgs *args = pb__setup_args__unpack(NULL, len, in);
+    Pb__SetupArgs *args = pb__setup_args__unpack(NULL, in->len, in->buf);
     Pb__SetupReply reply = PB__SETUP_REPLY__INIT;
     struct err e = { 0 };
     struct mount *m = NULL;
@@ -76,24 +50,27 @@ static void svc_setup(struct runtime *rt, const uint8_t *in, size_t len, struct 
     }
     char broker_id[16];
     snprintf(broker_id, sizeof broker_id, "%u", args->broker_id);
-    if (mount_setup(rt, &args->base, &m, &e) != 0) {
-        log_error(RT_LOG, "backend setup failed", "broker_id", broker_id, "error", e.msg, NULL);
+    if (mount_setup(rt, &args->base, in->mux_id, &m, &e) != 0) {
+        log_error(RT_LOG, "backend setup failed", "broker_id", broker_id, "multiplex_id",
+                  in->mux_id, "error", e.msg, NULL);
         reply.err = e.msg;
     } else {
-        mount_free(rt->backend, mount_swap(rt, m));
-        log_info(RT_LOG, "backend set up", "broker_id", broker_id, NULL);
+        mount_replace(rt, in->mux_id, m);
+        log_info(RT_LOG, "backend set up", "broker_id", broker_id, "multiplex_id", in->mux_id,
+                 NULL);
     }
     rt_reply_pack(out, &reply.base);
     pb__setup_args__free_unpacked(args, NULL);
 }
 
 /* Runs the framework on one request with the current mount. */
-static void request_run(struct runtime *rt, const Pb__Request *preq, struct fw_resp *resp)
+static void request_run(struct runtime *rt, const char *mux_id, const Pb__Request *preq,
+                        struct fw_resp *resp)
 {
     struct fw_req req;
     cJSON *data = NULL;
     struct err e = { 0 };
-    struct mount *m = mount_acquire(rt);
+    struct mount *m = mount_acquire(rt, mux_id);
     if (!m) {
         resp->status = FW_STATUS_INTERNAL;
         snprintf(resp->err_msg, sizeof resp->err_msg, "plugin backend is not set up");
@@ -108,14 +85,13 @@ static void request_run(struct runtime *rt, const Pb__Request *preq, struct fw_r
         req.backend = m->instance;
         fw_handle_request(rt->backend, &req, resp);
     }
-    mount_release(rt);
+    mount_release(rt, m);
     cJSON_Delete(data);
 }
 
-static void svc_handle_request(struct runtime *rt, const uint8_t *in, size_t len,
-                               struct rt_reply *out)
+static void svc_handle_request(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
-    Pb__HandleRequestArgs *args = pb__handle_request_args__unpack(NULL, len, in);
+    Pb__HandleRequestArgs *args = pb__handle_request_args__unpack(NULL, in->len, in->buf);
     if (!args || !args->request) {
         pb__handle_request_args__free_unpacked(args, NULL);
         rt_reply_status(out, GRPC_STATUS_INVALID_ARGUMENT, "bad HandleRequestArgs");
@@ -124,7 +100,7 @@ static void svc_handle_request(struct runtime *rt, const uint8_t *in, size_t len
     struct fw_resp resp;
     struct convert_reply cr;
     fw_resp_init(&resp);
-    request_run(rt, args->request, &resp);
+    request_run(rt, in->mux_id, args->request, &resp);
     log_trace(RT_LOG, "request handled", "request_id", args->request->id, "operation",
               args->request->operation, "path", args->request->path, NULL);
     convert_response(&resp, &cr);
@@ -134,10 +110,9 @@ static void svc_handle_request(struct runtime *rt, const uint8_t *in, size_t len
     pb__handle_request_args__free_unpacked(args, NULL);
 }
 
-static void svc_existence(struct runtime *rt, const uint8_t *in, size_t len,
-                          struct rt_reply *out)
+static void svc_existence(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
-    Pb__HandleExistenceCheckArgs *args = pb__handle_existence_check_args__unpack(NULL, len, in);
+    Pb__HandleExistenceCheckArgs *args = pb__handle_existence_check_args__unpack(NULL, in->len, in->buf);
     if (!args || !args->request) {
         pb__handle_existence_check_args__free_unpacked(args, NULL);
         rt_reply_status(out, GRPC_STATUS_INVALID_ARGUMENT, "bad HandleExistenceCheckArgs");
@@ -149,7 +124,7 @@ static void svc_existence(struct runtime *rt, const uint8_t *in, size_t len,
     char msg[512] = "";
     bool found = false, exists = false;
     enum fw_status st = FW_STATUS_INTERNAL;
-    struct mount *m = mount_acquire(rt);
+    struct mount *m = mount_acquire(rt, in->mux_id);
     if (!m) {
         snprintf(msg, sizeof msg, "plugin backend is not set up");
     } else {
@@ -162,7 +137,7 @@ static void svc_existence(struct runtime *rt, const uint8_t *in, size_t len,
             req.backend = m->instance;
             st = fw_existence_check(rt->backend, &req, &found, &exists, msg, sizeof msg);
         }
-        mount_release(rt);
+        mount_release(rt, m);
     }
     Pb__HandleExistenceCheckReply reply;
     Pb__ProtoError perr;
@@ -172,20 +147,19 @@ static void svc_existence(struct runtime *rt, const uint8_t *in, size_t len,
     pb__handle_existence_check_args__free_unpacked(args, NULL);
 }
 
-static void svc_initialize(struct runtime *rt, const uint8_t *in, size_t len,
-                           struct rt_reply *out)
+static void svc_initialize(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     Pb__InitializeReply reply = PB__INITIALIZE_REPLY__INIT;
     Pb__ProtoError perr = PB__PROTO_ERROR__INIT;
     struct err e = { 0 };
-    struct mount *m = mount_acquire(rt);
+    struct mount *m = mount_acquire(rt, in->mux_id);
     int rc = 0;
     if (!m) {
         rc = err_set(&e, ERR_INTERNAL, "plugin backend is not set up");
     } else {
         if (rt->backend->initialize)
             rc = rt->backend->initialize(m->instance, &m->env, &e);
-        mount_release(rt);
+        mount_release(rt, m);
     }
     if (rc != 0) {
         log_error(RT_LOG, "backend initialize failed", "error", e.msg, NULL);
@@ -195,25 +169,23 @@ static void svc_initialize(struct runtime *rt, const uint8_t *in, size_t len,
     rt_reply_pack(out, &reply.base);
 }
 
-static void svc_cleanup(struct runtime *rt, const uint8_t *in, size_t len,
-                        struct rt_reply *out)
+static void svc_cleanup(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     Pb__Empty reply = PB__EMPTY__INIT;
-    mount_free(rt->backend, mount_swap(rt, NULL));
-    log_debug(RT_LOG, "backend cleaned up", NULL);
+    mount_replace(rt, in->mux_id, NULL);
+    log_debug(RT_LOG, "backend cleaned up", "multiplex_id", in->mux_id, NULL);
     rt_reply_pack(out, &reply.base);
 }
 
-static void svc_invalidate(struct runtime *rt, const uint8_t *in, size_t len,
-                           struct rt_reply *out)
+static void svc_invalidate(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
-    Pb__InvalidateKeyArgs *args = pb__invalidate_key_args__unpack(NULL, len, in);
+    Pb__InvalidateKeyArgs *args = pb__invalidate_key_args__unpack(NULL, in->len, in->buf);
     Pb__Empty reply = PB__EMPTY__INIT;
-    struct mount *m = args ? mount_acquire(rt) : NULL;
+    struct mount *m = args ? mount_acquire(rt, in->mux_id) : NULL;
     if (m) {
         if (rt->backend->invalidate)
             rt->backend->invalidate(m->instance, args->key);
-        mount_release(rt);
+        mount_release(rt, m);
     }
     pb__invalidate_key_args__free_unpacked(args, NULL);
     rt_reply_pack(out, &reply.base);
@@ -227,8 +199,7 @@ static size_t strv_len(const char *const *v)
     return n;
 }
 
-static void svc_special_paths(struct runtime *rt, const uint8_t *in, size_t len,
-                              struct rt_reply *out)
+static void svc_special_paths(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     const struct fw_special_paths *sp = &rt->backend->special;
     Pb__SpecialPathsReply reply = PB__SPECIAL_PATHS_REPLY__INIT;
@@ -246,35 +217,34 @@ static void svc_special_paths(struct runtime *rt, const uint8_t *in, size_t len,
     rt_reply_pack(out, &reply.base);
 }
 
-static void svc_type(struct runtime *rt, const uint8_t *in, size_t len, struct rt_reply *out)
+static void svc_type(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     Pb__TypeReply reply = PB__TYPE_REPLY__INIT;
     reply.type = 1;   /* logical.TypeLogical: a secrets engine */
     rt_reply_pack(out, &reply.base);
 }
 
-static void svc_version(struct runtime *rt, const uint8_t *in, size_t len,
-                        struct rt_reply *out)
+static void svc_version(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     Logical__VersionReply reply = LOGICAL__VERSION_REPLY__INIT;
     reply.plugin_version = (char *)(rt->backend->version ? rt->backend->version : "");
     rt_reply_pack(out, &reply.base);
 }
 
-/* One process per mount: answering false keeps the host from sharing us across mounts. */
-static void svc_multiplexing(struct runtime *rt, const uint8_t *in, size_t len,
-                             struct rt_reply *out)
+/* Yes: mounts are kept apart by the multiplex_id metadata on every Backend call, so the host
+ * may serve all mounts of this plugin from one process. */
+static void svc_multiplexing(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     Pluginutil__Multiplexing__MultiplexingSupportResponse reply =
         PLUGINUTIL__MULTIPLEXING__MULTIPLEXING_SUPPORT_RESPONSE__INIT;
-    reply.supported = false;
+    reply.supported = true;
     rt_reply_pack(out, &reply.base);
 }
 
-static void svc_health(struct runtime *rt, const uint8_t *in, size_t len, struct rt_reply *out)
+static void svc_health(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     Grpc__Health__V1__HealthCheckRequest *req =
-        grpc__health__v1__health_check_request__unpack(NULL, len, in);
+        grpc__health__v1__health_check_request__unpack(NULL, in->len, in->buf);
     Grpc__Health__V1__HealthCheckResponse reply = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
     bool known = req && (!*req->service || strcmp(req->service, "plugin") == 0);
     grpc__health__v1__health_check_request__free_unpacked(req, NULL);
@@ -286,8 +256,7 @@ static void svc_health(struct runtime *rt, const uint8_t *in, size_t len, struct
     rt_reply_pack(out, &reply.base);
 }
 
-static void svc_shutdown(struct runtime *rt, const uint8_t *in, size_t len,
-                         struct rt_reply *out)
+static void svc_shutdown(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
 {
     Plugin__Empty reply = PLUGIN__EMPTY__INIT;
     log_debug(RT_LOG, "shutdown requested by the host", NULL);

@@ -98,10 +98,13 @@ static int storage_list(void *ctx, const char *prefix, char ***keys, struct err 
         return err_wrap(e, "storage list %s", prefix);
     Pb__StorageListReply *r = (Pb__StorageListReply *)m;
     int rc = 0;
-    if (r->err && *r->err)
+    if (r->err && *r->err) {
         rc = err_set(e, ERR_INTERNAL, "storage list %s: %s", prefix, r->err);
-    else if (!(*keys = strv_copy(r->keys, r->n_keys)))
-        rc = err_set(e, ERR_INTERNAL, "storage list %s: out of memory", prefix);
+    } else {
+        *keys = strv_copy(r->keys, r->n_keys);
+        if (!*keys)
+            rc = err_set(e, ERR_INTERNAL, "storage list %s: out of memory", prefix);
+    }
     protobuf_c_message_free_unpacked(m, NULL);
     return rc;
 }

@@ -78,10 +78,13 @@ static int sv_entity_info(void *ctx, const char *entity_id, cJSON **entity, stru
         return err_wrap(e, "entity info");
     Pb__EntityInfoReply *r = (Pb__EntityInfoReply *)m;
     int rc = 0;
-    if (r->err && *r->err)
+    if (r->err && *r->err) {
         rc = err_set(e, ERR_INTERNAL, "entity info: %s", r->err);
-    else if (r->entity && !(*entity = entity_json(r->entity)))
-        rc = err_set(e, ERR_INTERNAL, "entity info: out of memory");
+    } else if (r->entity) {   /* absent: no such entity, *entity stays NULL */
+        *entity = entity_json(r->entity);
+        if (!*entity)
+            rc = err_set(e, ERR_INTERNAL, "entity info: out of memory");
+    }
     protobuf_c_message_free_unpacked(m, NULL);
     return rc;
 }

@@ -132,16 +132,6 @@ static inline char *pe_mgmt_get(const char *path)
     return out;
 }
 
-static inline void pe_sleep_until(time_t t)
-{
-    /* Tests may sleep; the library never does. Cap at 2 s so a bad hint cannot stall. */
-    time_t now = time(NULL);
-    long ms = t > now ? (long)(t - now) * 1000 : 100;
-    if (ms > 2000)
-        ms = 2000;
-    usleep((useconds_t)ms * 1000);
-}
-
 /* Runs `step` until it is not ERR_RETRY (at most 6 times), as the engine would. */
 #define PE_STEP(e, call)                                                                  \
     do {                                                                                  \
@@ -149,7 +139,8 @@ static inline void pe_sleep_until(time_t t)
         do {                                                                              \
             err_clear(&(e));                                                              \
             pe_rc_ = (call);                                                              \
-        } while (pe_rc_ && (e).kind == ERR_RETRY && ++pe_try_ < 6 && (usleep(100000), 1)); \
+        } while (pe_rc_ && (e).kind == ERR_RETRY && ++pe_try_ < 6 &&                    \
+                 fprintf(stderr, "step retried (ERR_RETRY): %s\n", (e).msg) > 0);       \
         if (pe_rc_)                                                                       \
             fail_msg("%s: %s (kind %d)", #call, (e).msg, (e).kind);                      \
     } while (0)
@@ -182,12 +173,14 @@ static inline void pe_provision(struct acme_client *c, const struct acme_authz *
 /* Walks one order from newOrder to a downloaded chain with challenge `type`; returns the PEM
  * chain (caller frees) and the certificate's key in *cert_key. Every step is one API call;
  * polling sleeps here, in the test, until the retry_at the library returned. */
-static inline char *pe_issue(struct acme_client *c, const char *const *ids, const char *type,
-                      struct crypto_key **cert_key, char **order_url)
+static inline char *pe_issue_req(struct acme_client *c, const struct acme_order_req *rq,
+                                 const char *type, struct crypto_key **cert_key,
+                                 char **order_url)
 {
     struct err e = { 0 };
     struct acme_order o = { 0 };
-    struct acme_order_req req = { .identifiers = ids };
+    struct acme_order_req req = *rq;
+    const char *const *ids = rq->identifiers;
     struct acme_cert_chain chain = { 0 };
     char *csr = NULL, *pem = NULL;
     unsigned char *der = NULL;
@@ -206,11 +199,11 @@ static inline char *pe_issue(struct acme_client *c, const char *const *ids, cons
             struct acme_challenge resp = { 0 };
             PE_STEP(e, acme_respond_challenge(c, ch->url, &resp, NULL, &e));
             acme_challenge_clear(&resp);
-            for (int k = 0; k < 60 && az.status == ACME_STATUS_PENDING; k++) {
-                time_t at = az.retry_at;
+            /* Poll every 50 ms: retry_at has one-second resolution, too coarse here. */
+            for (int k = 0; k < 100 && az.status == ACME_STATUS_PENDING; k++) {
                 char *url = strdup(az.url);
                 acme_authz_clear(&az);
-                pe_sleep_until(at < time(NULL) + 1 ? 0 : at);
+                usleep(50000);
                 PE_STEP(e, acme_get_authz(c, url, &az, NULL, &e));
                 free(url);
             }
@@ -226,7 +219,7 @@ static inline char *pe_issue(struct acme_client *c, const char *const *ids, cons
     char *url = strdup(o.url);
     for (int k = 0; k < 60 && o.status == ACME_STATUS_PENDING; k++) {
         acme_order_clear(&o);
-        usleep(100000);
+        usleep(50000);
         PE_STEP(e, acme_get_order(c, url, &o, NULL, &e));
     }
     assert_int_equal(o.status, ACME_STATUS_READY);
@@ -242,7 +235,7 @@ static inline char *pe_issue(struct acme_client *c, const char *const *ids, cons
     PE_STEP(e, acme_finalize(c, fin, der, der_len, &o, NULL, &e));
     for (int k = 0; k < 60 && o.status == ACME_STATUS_PROCESSING; k++) {
         acme_order_clear(&o);
-        usleep(100000);
+        usleep(50000);
         PE_STEP(e, acme_get_order(c, url, &o, NULL, &e));
     }
     assert_int_equal(o.status, ACME_STATUS_VALID);
@@ -260,6 +253,13 @@ static inline char *pe_issue(struct acme_client *c, const char *const *ids, cons
     else
         free(url);
     return pem;
+}
+
+static inline char *pe_issue(struct acme_client *c, const char *const *ids, const char *type,
+                             struct crypto_key **cert_key, char **order_url)
+{
+    struct acme_order_req req = { .identifiers = ids };
+    return pe_issue_req(c, &req, type, cert_key, order_url);
 }
 
 /* A client with a registered account. */

@@ -3,6 +3,8 @@
 # pebble-challtestsrv through test/lib/pebble.sh (free loopback ports), runs each
 # $BUILD/test-acme/test_acme_* program in the Pebble configuration it needs, stops Pebble.
 # Fails (never skips) when pebble is missing. Exit 0 only if every program passed.
+# test_acme_ari and one test_acme_orders run use Pebble v2.10.x (PEBBLE_NEW=1: built once with
+# `go install` from the Go module proxy, cached in ~/.cache/pkiext-pebble).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -28,8 +30,10 @@ else
     for b in "$BUILD"/test-acme/test_acme_*; do
         case $(basename "$b") in
         test_acme_eab)    run "$b" PEBBLE_EAB=1 ;;
+        test_acme_ari)    run "$b" PEBBLE_NEW=1 ;;
         test_acme_orders) run "$b" PEBBLE_ALTERNATE_ROOTS=1
-                          run "$b" PEBBLE_WFE_NONCEREJECT=50 ;;
+                          run "$b" PEBBLE_WFE_NONCEREJECT=50
+                          run "$b" PEBBLE_NEW=1 ;;
         *)                run "$b" ;;
         esac
     done

@@ -17,6 +17,12 @@ static void test_directory(void **state)
     assert_non_null(d.terms_of_service);
     assert_false(d.external_account_required);
     assert_null(d.caa_identities[0]);
+    assert_null(d.profile_names[0]);
+    if (!d.renewal_info) {   /* Debian's Pebble 2.4: no ARI, which is not an error to act on */
+        struct acme_renewal_info ri = { 0 };
+        assert_int_equal(acme_get_renewal_info(c, "unused", &ri, NULL, &e), -1);
+        assert_int_equal(e.kind, ERR_NOT_FOUND);
+    }
     acme_directory_clear(&d);
     /* Cached copy, then a forced re-fetch. */
     PE_STEP(e, acme_get_directory(c, false, &d, NULL, &e));

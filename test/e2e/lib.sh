@@ -95,7 +95,7 @@ expect_error_mentions() {
     fi
 }
 
-RFC3339_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$'
+RFC3339_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$'
 
 # e2e_start: dev-vault with the plugin registered and mounted at $MOUNT.
 e2e_start() {
@@ -120,12 +120,15 @@ e2e_start() {
     mkdir -p "$E2E_TMP/plugins" "$E2E_TMP/data"
     cp "$plugin" "$E2E_TMP/plugins/"
     VAULT_TOKEN=${E2E_TOKEN:-root}
+    # E2E_ENTITIES: a dev-vault -entities file (tokens mapped to identity entities).
+    local extra=()
+    if [ -n "${E2E_ENTITIES:-}" ]; then extra=(-entities "$E2E_ENTITIES"); fi
     "$host" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
-        -data "$E2E_TMP/data" >"$E2E_TMP/dev-vault.out" 2>"$E2E_TMP/dev-vault.log" &
+        -data "$E2E_TMP/data" "${extra[@]}" >"$E2E_TMP/dev-vault.out" 2>"$E2E_TMP/dev-vault.log" &
     E2E_PIDS+=($!)
     local i addr=""
     for i in $(seq 1 150); do
-        addr=$(grep -oE '(https?://)?127\.0\.0\.1:[0-9]+' "$E2E_TMP/dev-vault.out" | head -1)
+        addr=$(grep -soE '(https?://)?127\.0\.0\.1:[0-9]+' "$E2E_TMP/dev-vault.out" | head -1)
         [ -n "$addr" ] && break
         if ! kill -0 "${E2E_PIDS[-1]}" 2>/dev/null; then break; fi
         sleep 0.2

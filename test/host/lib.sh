@@ -52,10 +52,10 @@ stop_host() {
     wait "$p" 2>/dev/null; HOST_RC=$?
 }
 
-# req METHOD PATH [JSON]: sets STATUS, body in $TMP/body. TOKEN overrides the token.
+# req METHOD PATH [JSON]: sets STATUS, body in $TMP/body. TOKEN, CTYPE override token, type.
 req() {
     local args=(-s -o "$TMP/body" -w '%{http_code}' -X "$1" -H "X-Vault-Token: ${TOKEN:-root}")
-    [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+    [ $# -ge 3 ] && args+=(-H "Content-Type: ${CTYPE:-application/json}" --data-binary "$3")
     STATUS=$(curl "${args[@]}" "http://$ADDR/v1/$2")
     record_pids
 }
@@ -66,6 +66,7 @@ req_form() {
 }
 
 jqt() { jq -e "$1" "$TMP/body" > /dev/null 2>&1; }
+jqf() { jq -e "$2" "$1" > /dev/null 2>&1; }
 
 # status_is CODE [JQ]: HTTP status equals CODE and, if given, the body satisfies JQ.
 status_is() { [ "$STATUS" = "$1" ] && { [ $# -lt 2 ] || jqt "$2"; }; }
@@ -83,3 +84,18 @@ plugin_socket() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# tls_refused SOCK [s_client args]: TLS (ALPN h2, as gRPC needs) to a plugin socket, then an HTTP/2 preface. Refused
+# means s_client failed on its own (not killed by timeout: an accepted connection stays open,
+# -quiet ignores stdin EOF) and no application byte came back (an accepted gRPC server answers
+# the preface with SETTINGS). Sets TLS_OK (1 = refused) and TLS_NOTE.
+tls_refused() {
+    local sock=$1 rc; shift
+    (sleep 1; printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'; sleep 2) |
+        timeout 8 openssl s_client -unix "$sock" -alpn h2 -quiet "$@" > "$TMP/tls.out" 2> "$TMP/tls.err"
+    rc=$?
+    TLS_NOTE="rc=$rc, $(wc -c < "$TMP/tls.out") bytes back, $(grep -Eio 'alert [a-z ]+|unexpected eof|handshake failure' "$TMP/tls.err" | head -1)"
+    TLS_OK=0
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ ! -s "$TMP/tls.out" ] && TLS_OK=1
+    return 0
+}

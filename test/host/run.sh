@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 KV_PLUGIN=${KV_PLUGIN:-$BUILD/vault-plugin-kv-test}
-DEVVAULT=$ROOT/build/dev-vault
+DEVVAULT=${DEVVAULT:-$ROOT/build/dev-vault}
 # Plugin RSS may grow by this much over 20,000 requests. ASan's quarantine holds freed
 # memory by design, so a sanitizer build gets a wider margin.
 RSS_SLACK_KB=${RSS_SLACK_KB:-$([[ $BUILD == *asan* ]] && echo 131072 || echo 4096)}
@@ -36,7 +36,14 @@ trap cleanup EXIT
 mkdir -p "$TMP/plugins"
 cp "$KV_PLUGIN" "$TMP/plugins/kv-test"
 SHA=$(sha256sum "$TMP/plugins/kv-test" | cut -d' ' -f1)
-(cd "$ROOT/test/host" && go build -o "$TMP/load" ./cmd/load) || { nok "build load generator"; finish; }
+(cd "$ROOT/test/host" && go build -o "$TMP/load" ./cmd/load && go build -o "$TMP/mtlsprobe" ./cmd/mtlsprobe) ||
+    { nok "build the Go test tools (test/host/cmd)"; finish; }
+
+if (cd "$ROOT/test/host" && go test -count=1 . > "$TMP/gotest.log" 2>&1); then
+    ok "dev-vault unit tests: HTTP mapping, identities, routing (go test)"
+else
+    nok "dev-vault unit tests: HTTP mapping, identities, routing (go test)"; sed 's/^/#   /' "$TMP/gotest.log"
+fi
 
 cat > "$TMP/entities.json" <<'EOF'
 {"alice-token": {"entity_id": "ent-alice", "name": "alice", "metadata": {"team": "pki"}, "groups": ["admins"]}}
@@ -103,17 +110,22 @@ check "unknown path gives 404" status_is 404
 
 # ---- typed fields, create vs update ----------------------------------------------------------
 req DELETE kv/config
-req PUT kv/config '{"count":3}'
-check "create without the required name gives 400 naming the field" status_is 400 '.errors[0] | test("name")'
-req PUT kv/config '{"name":"first","count":"7","enabled":"true","ttl":"1h","tags":"a,b"}'
+req PUT kv/config '{"count":5}'
+check "error response from the plugin gives 400 {errors:[msg]}" status_is 400 '.errors == ["missing name"]'
+req PUT kv/config '{"name":"first","count":"7","enabled":"true","ttl":"90s","tags":"a,b"}'
 check "create config with string-typed values" status_is_2xx
-check "first write ran as create (existence check)" jqt '(.data.operation // "create") == "create"'
 req GET kv/config
-check "typed fields parsed (int, bool, duration, comma list)" status_is 200 '.data.name == "first" and .data.count == 7 and .data.enabled == true and .data.ttl == 3600 and .data.tags == ["a","b"]'
-req PUT kv/config '{"name":"second"}'
-check "second write ran as update" status_is_2xx '(.data.operation // "update") == "update"'
+check "first write ran as create (existence check said: absent)" status_is 200 '.data.created_via == "create"'
+check "typed fields parsed (int, bool, duration, comma list)" status_is 200 '.data.name == "first" and .data.count == 7 and .data.enabled == true and .data.ttl == 90 and .data.tags == ["a","b"]'
+req PUT kv/config '{"name":"second","tags":["c"]}'
+check "second write succeeds without count" status_is_2xx
 req GET kv/config
-check "update keeps fields not sent (create vs update differ)" status_is 200 '.data.name == "second" and .data.count == 7'
+check "second write ran as update (existence check said: present)" status_is 200 '.data.created_via == "update" and .data.created == true'
+check "update keeps fields not sent, JSON array for a list" status_is 200 '.data.name == "second" and .data.count == 7 and .data.tags == ["c"]'
+req DELETE kv/config
+req PUT kv/config '{"name":"defaults"}'
+req GET kv/config
+check "create applies defaults (count 3, ttl 1h)" status_is 200 '.data.count == 3 and .data.ttl == 3600 and .data.enabled == false'
 req_form PUT kv/config 'name=form&tags=x&tags=y&count=9'
 req GET kv/config
 check "form body: fields parsed, repeated field joined with commas" status_is 200 '.data.name == "form" and .data.count == 9 and .data.tags == ["x","y"]'
@@ -125,12 +137,14 @@ req PUT kv/config '{"ttl":"soon"}'
 check "wrong type (ttl=soon) gives 400" status_is 400
 req PUT kv/config '{not json'
 check "malformed JSON gives 400" status_is 400
-req LIST kv/stats
+req DELETE kv/stats
 check "unsupported operation on a path gives 405" status_is 405
 req BREW kv/config
 check "unknown HTTP method gives 405" status_is 405
 req PATCH kv/config '{"name":"p"}'
 check "PATCH without merge-patch content type gives 415" status_is 415
+CTYPE=application/merge-patch+json req PATCH kv/config '{"name":"p"}'
+check "PATCH (merge-patch) reaches the plugin: no patch handler gives 405" status_is 405
 TOKEN=alice-token req GET kv/config
 check "entity token from -entities is accepted" status_is 200
 
@@ -159,7 +173,7 @@ check "periodic rollback reaches the plugin (stats.rollbacks $r1 -> $r2)" test "
 # ---- load ---------------------------------------------------------------------------------------------
 "$TMP/load" -addr "http://$ADDR" -mount kv -clients 16 -n 1000 -op mixed > "$TMP/load.json" 2>&1
 check "16 concurrent clients x 1,000 requests, no error ($(jq -c '{errors,first_error,rps}' "$TMP/load.json" 2>/dev/null))" \
-    jq -e '.requests == 16000 and .errors == 0' "$TMP/load.json"
+    jqf "$TMP/load.json" '.requests == 16000 and .errors == 0'
 pid=$(plugin_pids | head -1)
 "$TMP/load" -addr "http://$ADDR" -mount kv -clients 4 -n 500 -op mixed > /dev/null  # warm-up
 rss0=$(rss_kb "$pid")
@@ -171,14 +185,28 @@ check "plugin RSS flat over 20,000 requests (${rss0} kB -> ${rss1} kB, slack ${R
 # ---- the plugin's socket only talks to the host ---------------------------------------------------
 sock=$(plugin_socket "$pid")
 check "plugin listens on a unix socket ($sock)" test -S "$sock"
-out=$( (sleep 1) | timeout 10 openssl s_client -unix "$sock" -brief 2>&1); rc=$?
-check "client without a certificate is refused by the plugin socket" \
-    bash -c '[ "$1" -ne 0 ] && grep -Eqi "alert|handshake fail" <<<"$2"' _ "$rc" "$out"
+tls_refused "$sock"
+check "openssl without a certificate is refused by the live plugin socket ($TLS_NOTE)" test "$TLS_OK" = 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
     -keyout "$TMP/k.pem" -out "$TMP/c.pem" -days 1 2>/dev/null
-out=$( (sleep 1) | timeout 10 openssl s_client -unix "$sock" -cert "$TMP/c.pem" -key "$TMP/k.pem" -brief 2>&1); rc=$?
-check "client with a foreign certificate is refused by the plugin socket" \
-    bash -c '[ "$1" -ne 0 ] && grep -Eqi "alert|handshake fail" <<<"$2"' _ "$rc" "$out"
+tls_refused "$sock" -cert "$TMP/c.pem" -key "$TMP/k.pem"
+check "openssl with a foreign certificate is refused by the live plugin socket ($TLS_NOTE)" test "$TLS_OK" = 1
+# Control: the same openssl probe with the certificate the plugin was told to trust must get
+# through, or the two checks above prove nothing.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -addext extendedKeyUsage=clientAuth,serverAuth -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=digitalSignature,keyCertSign -keyout "$TMP/hk.pem" -out "$TMP/hc.pem" -days 1 2>/dev/null
+VAULT_BACKEND_PLUGIN=6669da05-b1c8-4f49-97d9-c8e5bed98e20 PLUGIN_PROTOCOL_VERSIONS=5 \
+    PLUGIN_CLIENT_CERT="$(cat "$TMP/hc.pem")" VAULT_PLUGIN_AUTOMTLS_ENABLED=true VAULT_VERSION=2.0.0 \
+    "$KV_PLUGIN" > "$TMP/hs.txt" 2>/dev/null &
+CTRL=$!; SEEN_PIDS="$SEEN_PIDS $CTRL"
+for _ in $(seq 100); do [ -s "$TMP/hs.txt" ] && break; sleep 0.05; done
+tls_refused "$(cut -d'|' -f4 "$TMP/hs.txt")" -cert "$TMP/hc.pem" -key "$TMP/hk.pem"
+kill "$CTRL" 2>/dev/null; wait "$CTRL" 2>/dev/null
+check "control: openssl with the trusted certificate gets an HTTP/2 answer ($TLS_NOTE)" test "$TLS_OK" = 0 -a -s "$TMP/tls.out"
+"$TMP/mtlsprobe" "$KV_PLUGIN" > "$TMP/probe.json" 2>&1
+check "gRPC health: host's certificate SERVING, none and foreign refused ($(jq -c 'map_values(.[0:40])' "$TMP/probe.json" 2>/dev/null || cat "$TMP/probe.json"))" \
+    jqf "$TMP/probe.json" '.host_cert == "SERVING" and (.no_cert | startswith("refused")) and (.foreign_cert | startswith("refused"))'
 
 # ---- unmount --------------------------------------------------------------------------------------
 req DELETE sys/mounts/empty

@@ -13,7 +13,11 @@
 #     PEBBLE_VA_ALWAYS_VALID=1    skip validation
 #     PEBBLE_ALTERNATE_ROOTS=N    N alternate chains (Link rel="alternate")
 #     PEBBLE_EAB=1                require external account binding; keys exported below
-#     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: pebble, pebble-challtestsrv in PATH)
+#     PEBBLE_NEW=1                use Pebble $PEBBLE_NEW_VERSION (default v2.10.1) built from the Go
+#                                 module proxy (go install, cached under $PEBBLE_GO_CACHE, default
+#                                 ~/.cache/pkiext-pebble): ARI renewalInfo, profiles "default" and
+#                                 "shortlived", Retry-After on polls (authz 1 s, order 1 s)
+#     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
 #
 # Exported once started:
 #     PEBBLE_DIR_URL      https://127.0.0.1:<port>/dir
@@ -61,8 +65,28 @@ _pebble_tls() {    # CA + server cert for the WFE, in $PEBBLE_TMP
         -CAcreateserial -days 30 -extfile "$d/ext.cnf" -out "$d/cert.pem" 2>/dev/null
 }
 
+# Builds (once) and prints the bin dir of a newer Pebble from the Go module proxy.
+_pebble_new_bin() {
+    local v=${PEBBLE_NEW_VERSION:-v2.10.1}
+    local dir=${PEBBLE_GO_CACHE:-$HOME/.cache/pkiext-pebble}/$v
+    if [ ! -x "$dir/bin/pebble" ] || [ ! -x "$dir/bin/pebble-challtestsrv" ]; then
+        command -v go >/dev/null || { echo "pebble.sh: PEBBLE_NEW=1 needs go" >&2; return 1; }
+        echo "pebble.sh: building pebble $v from the Go module proxy" >&2
+        mkdir -p "$dir" &&
+        GOBIN=$dir/bin GOFLAGS=-mod=mod go install \
+            "github.com/letsencrypt/pebble/v2/cmd/pebble@$v" \
+            "github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv@$v" >&2 || return 1
+    fi
+    echo "$dir/bin"
+}
+
 pebble_start() {
     local pebble=${PEBBLE_BIN:-pebble} cts=${CHALLTESTSRV_BIN:-pebble-challtestsrv}
+    if [ "${PEBBLE_NEW:-0}" = 1 ]; then
+        local nb
+        nb=$(_pebble_new_bin) || return 1
+        pebble=$nb/pebble cts=$nb/pebble-challtestsrv
+    fi
     command -v "$pebble" >/dev/null || { echo "pebble.sh: $pebble not found (apt-get install pebble)" >&2; return 1; }
     command -v "$cts" >/dev/null || { echo "pebble.sh: $cts not found (apt-get install pebble)" >&2; return 1; }
     PEBBLE_TMP=$(mktemp -d /tmp/pebble.XXXXXX) || return 1
@@ -82,6 +106,15 @@ pebble_start() {
         eab="\"externalAccountBindingRequired\": true,
     \"externalAccountMACKeys\": { \"$PEBBLE_EAB_KID\": \"$PEBBLE_EAB_HMAC_KEY\" }"
     fi
+    local extra=''
+    if [ "${PEBBLE_NEW:-0}" = 1 ]; then
+        extra=',
+    "retryAfter": { "authz": 1, "order": 1 },
+    "profiles": {
+      "default": { "description": "The profile you know and love", "validityPeriod": 7776000 },
+      "shortlived": { "description": "A short-lived cert profile", "validityPeriod": 518400 }
+    }'
+    fi
     cat > "$PEBBLE_TMP/pebble.json" <<JSON
 { "pebble": {
     "listenAddress": "127.0.0.1:$wfe",
@@ -91,13 +124,18 @@ pebble_start() {
     "httpPort": $PEBBLE_HTTP_PORT,
     "tlsPort": $PEBBLE_TLS_PORT,
     "ocspResponderURL": "",
-    $eab
+    $eab$extra
 } }
 JSON
 
+    # Newer challtestsrv renamed -dns01 to -dnsserver and added DoH (disabled here).
+    local dnsflags=(-dns01 "127.0.0.1:$PEBBLE_DNS_PORT")
+    if "$cts" -h 2>&1 | grep -q -- '-dnsserver'; then
+        dnsflags=(-dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" -doh "")
+    fi
     "$cts" -management "127.0.0.1:$cts_mgmt" -http01 "127.0.0.1:$PEBBLE_HTTP_PORT" \
         -https01 "" -tlsalpn01 "127.0.0.1:$PEBBLE_TLS_PORT" \
-        -dns01 "127.0.0.1:$PEBBLE_DNS_PORT" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+        "${dnsflags[@]}" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
         > "$PEBBLE_TMP/challtestsrv.log" 2>&1 &
     CHALLTESTSRV_PID=$!
     echo "$CHALLTESTSRV_PID" > "$PEBBLE_TMP/challtestsrv.pid"
@@ -142,15 +180,24 @@ SH
          "(pid $CHALLTESTSRV_PID)${PEBBLE_EAB:+, EAB required}${PEBBLE_WFE_NONCEREJECT:+, nonce reject $PEBBLE_WFE_NONCEREJECT%}" >&2
 }
 
+# Stops both by PID (never by name). Safe under `set -e` and when called twice; Pebble is not
+# this shell's child after a restart, so it is polled until gone, then SIGKILLed.
 pebble_stop() {
     [ -n "${PEBBLE_TMP:-}" ] && [ -d "$PEBBLE_TMP" ] || return 0
-    local f pid
+    local f pid i
     for f in pebble.pid challtestsrv.pid; do
-        pid=$(cat "$PEBBLE_TMP/$f" 2>/dev/null) || continue
+        pid=$(cat "$PEBBLE_TMP/$f" 2>/dev/null || true)
         [ -n "$pid" ] || continue
-        kill -CONT "$pid" 2>/dev/null   # a test may have stopped it with SIGSTOP
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        kill -CONT "$pid" 2>/dev/null || true   # a test may have stopped it with SIGSTOP
+        kill "$pid" 2>/dev/null || true
+        for i in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     [ -n "${PEBBLE_KEEP_TMP:-}" ] || rm -rf "$PEBBLE_TMP"
     unset PEBBLE_TMP PEBBLE_DIR_URL PEBBLE_PID CHALLTESTSRV_PID
+    return 0
 }

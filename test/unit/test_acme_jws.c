@@ -11,19 +11,21 @@
 static const char *JWK = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"AAA\",\"y\":\"BBB\"}";
 
 static const struct {
-    const char *name, *alg, *kid, *jwk, *nonce, *url;
+    const char *name, *alg, *kid;
+    bool pass_jwk;
+    const char *nonce, *url;
     bool ok;
     const char *want_kid;
     bool want_jwk, want_nonce;
 } cases[] = {
-    { "kid", "ES256", "https://ca/acct/1", NULL, "n1", "https://ca/new-order", true,
+    { "kid", "ES256", "https://ca/acct/1", false, "n1", "https://ca/new-order", true,
       "https://ca/acct/1", false, true },
-    { "jwk", "ES256", NULL, NULL, "n2", "https://ca/new-acct", true, NULL, true, true },
-    { "keyChange inner: no nonce", "RS256", NULL, NULL, NULL, "https://ca/key-change", true,
+    { "jwk", "ES256", NULL, true, "n2", "https://ca/new-acct", true, NULL, true, true },
+    { "keyChange inner: no nonce", "RS256", NULL, true, NULL, "https://ca/key-change", true,
       NULL, true, false },
-    { "both kid and jwk", "ES256", "k", NULL, "n", "u", false, NULL, false, false },
-    { "neither", "ES256", NULL, "", "n", "u", false, NULL, false, false },
-    { "no url", "ES256", "k", NULL, "n", NULL, false, NULL, false, false },
+    { "both kid and jwk", "ES256", "k", true, "n", "u", false, NULL, false, false },
+    { "neither", "ES256", NULL, false, "n", "u", false, NULL, false, false },
+    { "no url", "ES256", "k", false, "n", NULL, false, NULL, false, false },
 };
 
 static cJSON *b64_json(const char *s)
@@ -42,11 +44,7 @@ int main(void)
 {
     int failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        /* "jwk" cases pass the JWK; "both" passes kid plus JWK; "neither" passes none. */
-        const char *jwk = cases[i].want_jwk || !strcmp(cases[i].name, "both kid and jwk")
-                              ? JWK : NULL;
-        if (!strcmp(cases[i].name, "neither"))
-            jwk = NULL;
+        const char *jwk = cases[i].pass_jwk ? JWK : NULL;
         char *h = acme_jws_protected(cases[i].alg, cases[i].kid, jwk, cases[i].nonce,
                                      cases[i].url);
         if (!cases[i].ok) {

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"sync/atomic"
 
 	log "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/sdk/framework"
@@ -33,7 +32,30 @@ func main() {
 
 type backend struct {
 	*framework.Backend
-	rollbacks atomic.Int64
+}
+
+// The rollback counter lives in storage under "stats", as in the C plugin.
+func loadRollbacks(ctx context.Context, s logical.Storage) (int64, error) {
+	e, err := s.Get(ctx, "stats")
+	if err != nil || e == nil {
+		return 0, err
+	}
+	var st struct {
+		Rollbacks int64 `json:"rollbacks"`
+	}
+	return st.Rollbacks, e.DecodeJSON(&st)
+}
+
+func (b *backend) periodic(ctx context.Context, req *logical.Request) error {
+	n, err := loadRollbacks(ctx, req.Storage)
+	if err != nil {
+		return err
+	}
+	e, err := logical.StorageEntryJSON("stats", map[string]int64{"rollbacks": n + 1})
+	if err != nil {
+		return err
+	}
+	return req.Storage.Put(ctx, e)
 }
 
 func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
@@ -42,11 +64,8 @@ func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 		Help:           "KV test plugin (Go SDK).",
 		BackendType:    logical.TypeLogical,
 		RunningVersion: version,
-		PeriodicFunc: func(context.Context, *logical.Request) error {
-			b.rollbacks.Add(1)
-			return nil
-		},
-		Paths: []*framework.Path{b.pathDataList(), b.pathData(), b.pathConfig(), b.pathStats()},
+		PeriodicFunc:   b.periodic,
+		Paths:          []*framework.Path{b.pathDataList(), b.pathData(), b.pathConfig(), b.pathStats()},
 	}
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
@@ -98,10 +117,11 @@ func (b *backend) dataRead(ctx context.Context, req *logical.Request, d *framewo
 }
 
 func (b *backend) dataWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	if len(req.Data) == 0 {
-		return logical.ErrorResponse("no data provided"), nil
+	data := req.Data
+	if data == nil {
+		data = map[string]interface{}{} // like the C plugin: an empty write stores {}
 	}
-	buf, err := json.Marshal(req.Data)
+	buf, err := json.Marshal(data)
 	if err != nil {
 		return nil, err
 	}
@@ -120,27 +140,31 @@ func (b *backend) dataList(ctx context.Context, req *logical.Request, d *framewo
 	return logical.ListResponse(keys), nil
 }
 
+// config mirrors test/kvplugin/config.c: every write keeps stored values for
+// fields it does not set; created_via records the operation of the last write.
 type config struct {
-	Name    string   `json:"name"`
-	Count   int      `json:"count"`
-	Enabled bool     `json:"enabled"`
-	TTL     int64    `json:"ttl"`
-	Tags    []string `json:"tags"`
+	Name       string   `json:"name"`
+	Count      int      `json:"count"`
+	Enabled    bool     `json:"enabled"`
+	TTL        int      `json:"ttl"`
+	Tags       []string `json:"tags"`
+	Created    bool     `json:"created"`
+	CreatedVia string   `json:"created_via"`
 }
 
 func (b *backend) pathConfig() *framework.Path {
 	return &framework.Path{
 		Pattern: "config",
 		Fields: map[string]*framework.FieldSchema{
-			"name":    {Type: framework.TypeString, Description: "A name.", Required: true},
-			"count":   {Type: framework.TypeInt, Description: "A count.", Default: 1},
-			"enabled": {Type: framework.TypeBool, Description: "A flag."},
-			"ttl":     {Type: framework.TypeDurationSecond, Description: "A duration."},
-			"tags":    {Type: framework.TypeCommaStringSlice, Description: "Tags."},
+			"name":    {Type: framework.TypeString, Description: "Name of the configuration (required on the first write).", Required: true},
+			"count":   {Type: framework.TypeInt, Description: "A number, default 3.", Default: 3},
+			"enabled": {Type: framework.TypeBool, Description: "A flag, default false."},
+			"ttl":     {Type: framework.TypeDurationSecond, Description: "A duration, default 1h.", Default: "1h"},
+			"tags":    {Type: framework.TypeCommaStringSlice, Description: "A list, as \"a,b\" or a JSON array."},
 		},
 		ExistenceCheck:  b.configExists,
-		HelpSynopsis:    "Typed configuration for field-parsing tests.",
-		HelpDescription: "Create requires name; update keeps fields not given.",
+		HelpSynopsis:    "Typed configuration, for testing field parsing.",
+		HelpDescription: "Reads return every field plus created and created_via (create or update).",
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation:   &framework.PathOperation{Callback: b.configRead},
 			logical.CreateOperation: &framework.PathOperation{Callback: b.configWrite},
@@ -165,30 +189,27 @@ func (b *backend) configExists(ctx context.Context, req *logical.Request, _ *fra
 }
 
 func (b *backend) configRead(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
-	c, err := b.loadConfig(ctx, req.Storage)
-	if err != nil || c == nil {
+	e, err := req.Storage.Get(ctx, "config")
+	if err != nil || e == nil {
 		return nil, err
 	}
-	return &logical.Response{Data: map[string]interface{}{
-		"name": c.Name, "count": c.Count, "enabled": c.Enabled, "ttl": c.TTL, "tags": c.Tags,
-	}}, nil
+	var data map[string]interface{}
+	return &logical.Response{Data: data}, json.Unmarshal(e.Value, &data)
 }
 
-// configWrite: create applies defaults and needs name; update changes only
-// the fields sent. The reply says which operation ran, so tests can tell.
 func (b *backend) configWrite(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
 	c, err := b.loadConfig(ctx, req.Storage)
 	if err != nil {
 		return nil, err
 	}
-	create := req.Operation == logical.CreateOperation
-	if create || c == nil {
-		c = &config{Count: d.Get("count").(int), Tags: []string{}}
+	if c == nil {
+		if _, ok := d.GetOk("name"); !ok {
+			return logical.ErrorResponse("missing name"), nil
+		}
+		c = &config{Count: d.Get("count").(int), TTL: d.Get("ttl").(int), Tags: []string{}}
 	}
 	if v, ok := d.GetOk("name"); ok {
 		c.Name = v.(string)
-	} else if create {
-		return logical.ErrorResponse("missing required field 'name'"), nil
 	}
 	if v, ok := d.GetOk("count"); ok {
 		c.Count = v.(int)
@@ -197,19 +218,19 @@ func (b *backend) configWrite(ctx context.Context, req *logical.Request, d *fram
 		c.Enabled = v.(bool)
 	}
 	if v, ok := d.GetOk("ttl"); ok {
-		c.TTL = int64(v.(int))
+		c.TTL = v.(int)
 	}
 	if v, ok := d.GetOk("tags"); ok {
 		c.Tags = v.([]string)
 	}
+	create := req.Operation == logical.CreateOperation
+	c.Created = c.Created || create
+	c.CreatedVia = string(req.Operation)
 	e, err := logical.StorageEntryJSON("config", c)
 	if err != nil {
 		return nil, err
 	}
-	if err := req.Storage.Put(ctx, e); err != nil {
-		return nil, err
-	}
-	return &logical.Response{Data: map[string]interface{}{"operation": string(req.Operation)}}, nil
+	return nil, req.Storage.Put(ctx, e)
 }
 
 func (b *backend) configDelete(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
@@ -221,10 +242,10 @@ func (b *backend) pathStats() *framework.Path {
 		Pattern:      "stats",
 		HelpSynopsis: "Counters of this plugin process.",
 		Operations: map[logical.Operation]framework.OperationHandler{
-			logical.ReadOperation: &framework.PathOperation{Callback: func(context.Context, *logical.Request, *framework.FieldData) (*logical.Response, error) {
-				return &logical.Response{Data: map[string]interface{}{"rollbacks": b.rollbacks.Load()}}, nil
+			logical.ReadOperation: &framework.PathOperation{Callback: func(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+				n, err := loadRollbacks(ctx, req.Storage)
+				return &logical.Response{Data: map[string]interface{}{"rollbacks": n}}, err
 			}},
 		},
 	}
 }
-

@@ -44,8 +44,12 @@ func main() {
 			defer wg.Done()
 			lat[c] = make([]time.Duration, 0, *n)
 			for i := 0; i < *n; i++ {
-				url := fmt.Sprintf("%s/v1/%s/data/c%d-k%d", *addr, *mount, c, i%*keys)
-				write := *op == "write" || (*op == "mixed" && i%2 == 0)
+				// mixed: each read follows the write of the same key, so none 404s
+				k, write := i%*keys, *op == "write"
+				if *op == "mixed" {
+					k, write = (i/2)%*keys, i%2 == 0
+				}
+				url := fmt.Sprintf("%s/v1/%s/data/c%d-k%d", *addr, *mount, c, k)
 				var req *http.Request
 				if write {
 					req, _ = http.NewRequest("PUT", url, strings.NewReader(fmt.Sprintf(`{"value":"v-%d","n":%d}`, i, i)))
