@@ -41,8 +41,6 @@ static int mark(struct order *o, struct order_authz *a, struct order_challenge *
                 bool *changed, struct err *e)
 {
     *changed = false;
-    if (c->fulfilled || strcmp(a->status, "valid") == 0)
-        return 0;   /* already done: repeat calls and races end here */
     switch (o->status) {
     case ORDER_AWAITING:
     case ORDER_NOTIFY:
@@ -52,12 +50,16 @@ static int mark(struct order *o, struct order_authz *a, struct order_challenge *
     case ORDER_COMPLETED:
     case ORDER_FETCHING:
         return 0;   /* nothing left to validate */
+    case ORDER_NEW:
+        break;
     default:
         return err_set(e, ERR_INVALID,
                        "order_id: order %s is %s%s%s; place a new order", o->id,
                        order_status_name(o->status), o->last_error[0] ? ": " : "",
                        o->last_error);
     }
+    if (c->fulfilled || strcmp(a->status, "valid") == 0)
+        return 0;   /* already done: repeat calls and races end here */
     c->fulfilled = true;
     /* Another challenge of the same identifier may have been marked before: the CA takes
      * the first one it is told about, so mark only one per identifier. */

@@ -25,6 +25,15 @@ static const struct fw_field new_order_fields[] = {
     { 0 }
 };
 
+/* Prefixes e's message with "field: " unless it already starts so (callees name fields). */
+static int name_field(struct err *e, const char *field)
+{
+    size_t n = strlen(field);
+    if (strncmp(e->msg, field, n) == 0 && e->msg[n] == ':')
+        return -1;
+    return err_wrap(e, "%s", field);
+}
+
 /* True when s parses as an IPv4 or IPv6 address: the engine orders DNS names only. */
 static bool looks_like_ip(const char *s)
 {
@@ -66,7 +75,7 @@ static int check_identifiers(const struct role *r, const struct fw_req *req,
     }
     if (role_check_identifiers(r, req, (const char *const *)ids, n, e) < 0) {
         if (e->kind == ERR_INVALID)
-            return err_wrap(e, "%s", field);
+            return name_field(e, field);
         return -1;
     }
     return 0;
@@ -157,7 +166,7 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
     if (has_csr) {
         if (crypto_csr_parse(csr, strlen(csr), &ci, e) < 0) {
             if (e->kind == ERR_INVALID)
-                err_wrap(e, "csr");
+                name_field(e, "csr");
             goto out;
         }
         if (ci.ip_addrs && ci.ip_addrs[0]) {
@@ -195,7 +204,7 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
         if (crypto_csr_build(key, (const char *const *)ids, n, r->csr_population, &probe_csr,
                              e) < 0) {
             if (e->kind == ERR_INVALID)
-                err_wrap(e, "identifiers");
+                name_field(e, "identifiers");
             goto out;
         }
         if (crypto_key_to_pem(key, &key_pem, e) < 0)

@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-#define MAX_EXPANSIONS 16
+enum { MAX_EXPANSIONS = 16 };   /* Vault stops being useful beyond a few optional parts */
 
 /* Collapses whitespace runs to one space and trims (Vault's cleanString). New string. */
 static char *clean_string(const char *s)

@@ -92,6 +92,16 @@ vault PUT "$M/config/acme-account/letsencrypt-prod" \
     "$(acct_body "$ACME_DIR" '["security@example.com","admin@example.com"]' ec-256)"
 expect_error_mentions email_contacts "update: changing email_contacts is a 400"
 
+# spec 001 setup: `vault write ... email_contacts="a,b"` sends a comma-separated string
+vault PUT "$M/config/acme-account/cli-account" \
+    "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" '{directory_url: $d,
+       email_contacts: "admin@example.com,security@example.com", key_type: "ec-256", trusted_ca: $ca}')"
+expect_status 200 "spec 001 vault write config/acme-account (comma-separated email_contacts)"
+expect_jq .data.email_contacts '["admin@example.com","security@example.com"]' \
+    "comma string split into the list, in order"
+vault DELETE "$M/config/acme-account/cli-account"
+expect_2xx "delete cli-account"
+
 # List ACME accounts
 vault LIST "$M/config/acme-account"
 expect_status 200 "spec 000 list accounts"

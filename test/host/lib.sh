@@ -21,7 +21,7 @@ finish() {
 cleanup() {
     [ -n "$HPID" ] && stop_host
     for p in $SEEN_PIDS; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${TMP:-}" ] && rm -rf "$TMP"
+    [ -n "${TMP:-}" ] && [ -z "${KEEP_TMP:-}" ] && rm -rf "$TMP"
 }
 
 # start_host [flags...]: dev-vault on a free loopback port; sets HPID and ADDR.

@@ -477,9 +477,6 @@ static void *hammer(void *arg)
 
 static void test_concurrency(void **state)
 {
-    static const struct fw_path *const fresh_paths[] = { &p_roles, &p_role, NULL };
-    static const struct fw_backend fresh = { .name = "fresh", .paths = fresh_paths };
-    (void)fresh;
     struct fw_storage *s = memstore_new();
     pthread_t t[8];
     for (int i = 0; i < 8; i++)
