@@ -29,23 +29,21 @@ for tool in curl jq openssl; do command -v $tool >/dev/null || die "$tool not fo
 
 # api METHOD PATH [JSON]: prints the curl command, runs it, leaves the reply in $BODY.
 api() {
-    local method=$1 path=$2 data=${3-} shown
+    local method=$1 path=$2 data=${3-} shown code
+    local args=(-sS -o "$TMP/reply" -w '%{http_code}' -X "$method" -H "X-Vault-Token: $VAULT_TOKEN")
     if [ -n "$data" ]; then
         shown=$(printf '%s' "$data" | jq -c . 2>/dev/null || printf '%s' "$data")
         [ ${#shown} -gt 160 ] && shown="${shown:0:157}..."
         printf '$ curl -s -X %s -H "X-Vault-Token: $VAULT_TOKEN" -d '\''%s'\'' $VAULT_ADDR/v1/%s\n' \
             "$method" "$shown" "$path"
-        BODY=$(curl -sS -X "$method" -H "X-Vault-Token: $VAULT_TOKEN" -H 'Content-Type: application/json' \
-            --data-binary "$data" "$VAULT_ADDR/v1/$path")
+        args+=(-H 'Content-Type: application/json' --data-binary "$data")
     else
         printf '$ curl -s %s-H "X-Vault-Token: $VAULT_TOKEN" $VAULT_ADDR/v1/%s\n' \
             "$([ "$method" = GET ] || echo "-X $method ")" "$path"
-        BODY=$(curl -sS -X "$method" -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/$path")
     fi
-    if printf '%s' "$BODY" | jq -e '.errors' >/dev/null 2>&1; then
-        printf '%s\n' "$BODY" | jq -c . >&2
-        die "request failed: $method $path"
-    fi
+    code=$(curl "${args[@]}" "$VAULT_ADDR/v1/$path") || code=000
+    BODY=$(cat "$TMP/reply" 2>/dev/null)
+    case "$code" in 2??) ;; *) printf '%s\n' "$BODY" >&2; die "HTTP $code: $method $path" ;; esac
 }
 show() { printf '%s' "$BODY" | jq "$@"; }
 
@@ -139,9 +137,9 @@ show -r .data.certificate > "$TMP/cert.pem"
 openssl x509 -in "$TMP/cert.pem" -noout -subject -issuer -dates -ext subjectAltName 2>/dev/null | sed 's/^/  /'
 
 step "CSR workflow: your own key, dns-01"
-printf '$ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout api.key -subj /CN=api.example.com -out api.csr\n'
+printf '$ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout api.key -subj /CN=api.example.com -addext subjectAltName=DNS:api.example.com -out api.csr\n'
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/api.key" \
-    -subj /CN=api.example.com -out "$TMP/api.csr" 2>/dev/null
+    -subj /CN=api.example.com -addext subjectAltName=DNS:api.example.com -out "$TMP/api.csr" 2>/dev/null
 api PUT "$MOUNT/role/web/new-order" "$(jq -n --rawfile c "$TMP/api.csr" '{csr:$c}')"
 ID2=$(show -r .data.order_id)
 show -c '.data | {order_id, identifiers, workflow_type}'

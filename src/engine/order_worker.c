@@ -22,6 +22,8 @@ static const int64_t SCAN_MAX_MS = 300 * 1000;
 /* A role-active/ entry without its order is removed only when older than this, so an
  * order being created right now (entry written, object not yet) is left alone. */
 static const int64_t DANGLING_AGE_MS = 600 * 1000;
+/* First scan after start. */
+static const int64_t STARTUP_SCAN_DELAY_MS = 1000;
 
 struct work_item {
     char id[37];
@@ -228,7 +230,9 @@ int orders_start(struct engine *eng, struct err *e)
     if (!w)
         return err_set(e, ERR_INTERNAL, "orders_start: out of memory");
     w->eng = eng;
-    w->scan_at_ms = now_ms();   /* resume every active order at once after a (re)start */
+    /* Resume every active order soon after a (re)start; not at once, since backend.c
+     * starts the worker from setup, and storage writes belong after initialize. */
+    w->scan_at_ms = now_ms() + STARTUP_SCAN_DELAY_MS;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     eng->worker = w;

@@ -50,12 +50,9 @@ static int active_list(const struct fw_req *req, const struct fw_data *d, struct
     /* Vault answers an empty LIST with 404: a nil response. */
     if (cJSON_GetArraySize(arr) == 0)
         goto out;
-    if (!(resp->data = cJSON_CreateObject()) ||
-        !cJSON_AddItemToObject(resp->data, "keys", arr)) {
-        arr = NULL;   /* on AddItem failure cJSON leaves arr ours; keep it simple */
-        goto oom;
-    }
-    arr = NULL;
+    if (!(resp->data = cJSON_CreateObject()) || !cJSON_AddItemToObject(resp->data, "keys", arr))
+        goto oom;   /* arr is still ours: freed below */
+    arr = NULL;     /* now the response's */
     goto out;
 oom:
     rc = err_set(e, ERR_INTERNAL, "active-orders: out of memory");

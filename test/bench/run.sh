@@ -43,7 +43,10 @@ bench_one() {
     req POST sys/mounts/kv "{\"type\":\"$key\"}"
     [ "$STATUS" = 204 ] || { echo "bench: mount $key: $STATUS $(cat "$TMP/body")" >&2; return 1; }
     sleep 1
-    R[$key.rss]=$(awk '{ printf "%.1f", $1 / 1024 }' <<<"$(rss_kb "$(plugin_pids | head -1)")")
+    local pid; pid=$(plugin_pids | head -1)
+    R[$key.rss]=$(awk '{ printf "%.1f", $1 / 1024 }' <<<"$(rss_kb "$pid")")
+    R[$key.anon]=$(awk '{ printf "%.1f", $1 / 1024 }' <<<"$(rss_anon_kb "$pid")")
+    R[$key.threads]=$(threads "$pid")
     local c n op
     for c in 1 16; do
         n=$N; [ "$c" = 16 ] && n=$((N / 4))
@@ -69,6 +72,8 @@ echo "dev-vault benchmark: C KV plugin vs Go SDK KV plugin ($(nproc) CPUs, N=$N)
 printf '%-34s %12s %12s %8s\n' metric C Go C/Go
 row "cold start to handshake (ms, p50)" start
 row "idle RSS, mounted (MB)" rss
+row "  of which anonymous (MB)" anon
+row "  threads" threads
 row "RSS after the load (MB)" rss_after
 for c in 1 16; do
     for op in write read; do

@@ -220,6 +220,7 @@ vault LIST "$M/lookup/orders/recent?within=2h"
 expect_status 200 "lookup/orders/recent"
 expect_true ".data.keys[0] == \"$(printf '%s' "$ID1")\" or (.data.keys | index(\"$ID1\") != null)" "recent: lists the order"
 expect_true ".data.key_info[\"$ID1\"] | .order_status == \"completed\" and .role_name == \"web\"" "recent: key_info"
+expect_true '.data.keys == (.data.keys | sort | reverse)' "recent: newest first"
 vault LIST "$M/role/$ROLE/active-orders"
 case "$STATUS" in
     404) ok "active-orders: none after completion (404)" ;;
@@ -384,6 +385,9 @@ for id in "${PAR_IDS[@]}"; do wait_status $ROLE "$id" awaiting-challenge-fulfill
 [ "$n_await" = "${#PAR_IDS[@]}" ] && ok "all parallel orders reached awaiting" || not_ok "parallel orders awaiting: $n_await"
 vault LIST "$M/role/$ROLE/active-orders"
 expect_true '.data.keys | length >= 50' "active-orders lists the parallel orders"
+vault LIST "$M/lookup/orders/recent"
+expect_true '(.data.keys | length >= 55) and .data.keys == (.data.keys | sort | reverse)' "recent (default 1h): every order, newest first"
+expect_true "[.data.key_info[]] | length == (.data.keys | length)" "recent: key_info for every key"
 
 id=${PAR_IDS[0]}
 challenge $ROLE "$id" p1.example.com http-01
@@ -447,6 +451,46 @@ publish crash-c.example.com http-01
 fulfilled $ROLE "$idc" crash-c.example.com http-01
 for _ in 1 2 3; do kill_plugin >/dev/null; sleep 0.05; order_status $ROLE "$idc" >/dev/null; done
 if wait_status $ROLE "$idc" completed 90; then ok "crash mid-validation: order completed"; else not_ok "crash mid-validation (last $LAST_STATUS)"; fi
+
+# Freeze the CA (SIGSTOP) so the order is caught right after fulfilled-challenge stored
+# notify-acme-server-challenges-completed, kill the plugin there, then thaw the CA.
+new_order $ROLE '{"identifiers":["crash-d.example.com"]}'
+idd=$ORDER
+wait_status $ROLE "$idd" awaiting-challenge-fulfillment 30 || true
+challenge $ROLE "$idd" crash-d.example.com http-01
+publish crash-d.example.com http-01
+PEBBLE_NOW=$(cat "$PEBBLE_TMP/pebble.pid")
+kill -STOP "$PEBBLE_NOW"
+fulfilled $ROLE "$idd" crash-d.example.com http-01
+st=$(order_status $ROLE "$idd")
+[ "$st" = notify-acme-server-challenges-completed ] && ok "frozen CA: order shows notify-acme-server-challenges-completed" \
+    || not_ok "frozen CA: status $st"
+kill_plugin >/dev/null
+kill -CONT "$PEBBLE_NOW"
+if wait_status $ROLE "$idd" completed 90; then ok "crash after notify: order completed"; else not_ok "crash after notify (last $LAST_STATUS)"; fi
+
+# Restart dev-vault itself on its -data directory while an order waits for the user.
+new_order $ROLE '{"identifiers":["restart.example.com"]}'
+idr=$ORDER
+wait_status $ROLE "$idr" awaiting-challenge-fulfillment 30 || true
+challenge $ROLE "$idr" restart.example.com http-01
+publish restart.example.com http-01
+DV=${E2E_PIDS[0]}
+kill "$DV"; wait "$DV" 2>/dev/null
+"$E2E_ROOT/build/dev-vault" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
+    -data "$E2E_TMP/data" >"$E2E_TMP/dev-vault2.out" 2>>"$E2E_TMP/dev-vault.log" &
+E2E_PIDS[0]=$!
+addr=""
+for _ in $(seq 1 100); do
+    addr=$(grep -oE '(https?://)?127\.0\.0\.1:[0-9]+' "$E2E_TMP/dev-vault2.out" | head -1)
+    [ -n "$addr" ] && break; sleep 0.1
+done
+case "$addr" in http*) ;; *) addr="http://$addr" ;; esac
+VAULT_ADDR=$addr
+[ "$(order_status $ROLE "$idr")" = awaiting-challenge-fulfillment ] && ok "dev-vault restarted: order still awaiting" \
+    || not_ok "dev-vault restarted: status $(order_status $ROLE "$idr")"
+fulfilled $ROLE "$idr" restart.example.com http-01
+if wait_status $ROLE "$idr" completed 60; then ok "dev-vault restarted: order completed"; else not_ok "after dev-vault restart (last $LAST_STATUS)"; fi
 
 # ---- Terraform destroy sequence: role DELETE force=true with active orders, then account --------
 

@@ -84,6 +84,10 @@ plugin_socket() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# Anonymous (private heap/stack) part of RSS: what the process itself allocated, without
+# the shared-library pages other processes share.
+rss_anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # tls_refused SOCK [s_client args]: TLS (ALPN h2, as gRPC needs) to a plugin socket, then an HTTP/2 preface. Refused
 # means s_client failed on its own (not killed by timeout: an accepted connection stays open,

@@ -5,6 +5,8 @@
 //	data/        list
 //	config       typed fields (name, count, enabled, ttl, tags), existence check
 //	stats        rollbacks counter (incremented by the periodic rollback)
+//	identity     (Go only) the caller's entity and groups, read back through the
+//	             host's SystemView: lets the host suite check identity end to end
 package main
 
 import (
@@ -65,7 +67,7 @@ func factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 		BackendType:    logical.TypeLogical,
 		RunningVersion: version,
 		PeriodicFunc:   b.periodic,
-		Paths:          []*framework.Path{b.pathDataList(), b.pathData(), b.pathConfig(), b.pathStats()},
+		Paths:          []*framework.Path{b.pathDataList(), b.pathData(), b.pathConfig(), b.pathStats(), b.pathIdentity()},
 	}
 	if err := b.Setup(ctx, conf); err != nil {
 		return nil, err
@@ -248,4 +250,37 @@ func (b *backend) pathStats() *framework.Path {
 			}},
 		},
 	}
+}
+
+func (b *backend) pathIdentity() *framework.Path {
+	return &framework.Path{
+		Pattern:      "identity",
+		HelpSynopsis: "The caller's identity as the host's SystemView reports it.",
+		Operations: map[logical.Operation]framework.OperationHandler{
+			logical.ReadOperation: &framework.PathOperation{Callback: b.identityRead},
+		},
+	}
+}
+
+func (b *backend) identityRead(_ context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
+	data := map[string]interface{}{"entity_id": req.EntityID, "name": "", "metadata": map[string]string{}, "groups": []string{}}
+	if req.EntityID != "" {
+		ent, err := b.System().EntityInfo(req.EntityID)
+		if err != nil {
+			return nil, err
+		}
+		if ent != nil {
+			data["name"], data["metadata"] = ent.Name, ent.Metadata
+		}
+		groups, err := b.System().GroupsForEntity(req.EntityID)
+		if err != nil {
+			return nil, err
+		}
+		names := []string{}
+		for _, g := range groups {
+			names = append(names, g.Name)
+		}
+		data["groups"] = names
+	}
+	return &logical.Response{Data: data}, nil
 }
