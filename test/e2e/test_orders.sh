@@ -387,7 +387,7 @@ vault LIST "$M/role/$ROLE/active-orders"
 expect_true '.data.keys | length >= 50' "active-orders lists the parallel orders"
 vault LIST "$M/lookup/orders/recent"
 expect_true '(.data.keys | length >= 55) and .data.keys == (.data.keys | sort | reverse)' "recent (default 1h): every order, newest first"
-expect_true "[.data.key_info[]] | length == (.data.keys | length)" "recent: key_info for every key"
+expect_true "(.data.key_info | length) == (.data.keys | length)" "recent: key_info for every key"
 
 id=${PAR_IDS[0]}
 challenge $ROLE "$id" p1.example.com http-01
