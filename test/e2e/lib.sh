@@ -38,7 +38,28 @@ e2e_require() {
     return 1
 }
 
+# e2e_check_plugin_exits: stops dev-vault (plugins get GRPCController.Shutdown, so leak
+# reports are written) and fails on any plugin that exited with an error status other than
+# a SIGKILL the scenario sent itself: under `make asan` that is how a sanitizer report or
+# a crash shows up, even when the host's relaunch let the scenario carry on.
+e2e_check_plugin_exits() {
+    local log="$E2E_TMP/dev-vault.log" pid bad
+    [ -f "$log" ] || return 0
+    for pid in "${E2E_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    E2E_PIDS=()
+    bad=$(grep 'plugin process exited' "$log" | grep 'error=' | grep -v 'signal: killed')
+    if [ -z "$bad" ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+        ok "no plugin process crashed or reported a sanitizer error"
+    else
+        not_ok "a plugin process crashed or reported a sanitizer error"
+        grep -E 'plugin process exited|Sanitizer|runtime error:' "$log" | head -20 | sed 's/^/#   /'
+    fi
+}
+
 e2e_finish() {
+    e2e_check_plugin_exits
     echo "# $(basename "$0"): $E2E_PASS passed, $E2E_FAIL failed"
     [ "$E2E_FAIL" -eq 0 ]
 }
