@@ -178,6 +178,17 @@ int order_cert_reply(struct fw_storage *s, const struct order *o, const char *fo
 /* ERR_INVALID naming certificate_format unless pem, der or pem_bundle (path_order_fetch.c). */
 int order_check_format(const char *format, struct err *e);
 
+/* ---- shared ACME clients (order_client.c) --------------------------------------------- */
+
+/* A cached ACME client for an account, shared across orders and threads. */
+struct order_client;
+/* *out is held until order_client_put(). ERR_NOT_FOUND when the account does not exist. */
+int order_client_get(struct fw_storage *s, const char *account, struct order_client **out,
+                     struct err *e);
+/* The client (borrowed while held). */
+struct acme_client *order_client_acme(const struct order_client *c);
+void order_client_put(struct order_client *c);   /* NULL ok */
+
 /* ---- advancing (order_advance.c) ---------------------------------------------------- */
 
 /* Moves the order as far as it can without waiting, storing each step before the next

@@ -37,8 +37,8 @@ static const int MAX_STEPS = 8;
 struct advance {
     struct fw_storage *s;
     struct order *o;
-    struct account *acct;
-    struct acme_client *client;
+    struct order_client *held;       /* the shared client, released at the end */
+    struct acme_client *client;      /* borrowed from held */
     int64_t next_ms;
     bool dirty;       /* the order changed since the last save */
     bool done;        /* stop stepping */
@@ -647,24 +647,22 @@ out:
     return rc;
 }
 
-/* Loads the account and its ACME client. 1 when the order was ended or deferred. */
+/* The account's shared ACME client. 1 when the order was ended or deferred instead. */
 static int open_client(struct advance *a, struct err *e)
 {
     struct err ce;
     char msg[700];
     err_clear(&ce);
-    if (account_load(a->s, a->o->account, &a->acct, &ce) < 0) {
+    if (order_client_get(a->s, a->o->account, &a->held, &ce) < 0) {
         if (ce.kind == ERR_NOT_FOUND) {
             snprintf(msg, sizeof msg, "acme account %s no longer exists; place a new order "
                      "with a role whose account exists", a->o->account);
             return fail_order(a, msg, e) < 0 ? -1 : 1;
         }
-        return retry_later(a, "loading the acme account", &ce, NULL, e) < 0 ? -1 : 1;
-    }
-    if (account_client(a->acct, &a->client, &ce) < 0) {
         snprintf(msg, sizeof msg, "acme account %s", a->o->account);
         return ca_failed(a, msg, &ce, NULL, e) < 0 ? -1 : 1;
     }
+    a->client = order_client_acme(a->held);
     return 0;
 }
 
@@ -718,8 +716,7 @@ int order_advance(struct fw_storage *s, const char *id, int64_t *next_ms, struct
     if (next_ms && !order_status_terminal(a.o->status))
         *next_ms = a.next_ms;
 out:
-    acme_client_free(a.client);
-    account_free(a.acct);
+    order_client_put(a.held);
     order_free(a.o);
     order_lock_release(id);
     return rc;

@@ -16,7 +16,8 @@
 #include "log.h"
 #include "order.h"
 
-enum { WORKER_THREADS = 4 };
+/* Each advance waits on the CA; enough threads that many orders progress at once. */
+enum { WORKER_THREADS = 16 };
 /* Rescan role-active/ at least this often even without a known due date. */
 static const int64_t SCAN_MAX_MS = 300 * 1000;
 /* A role-active/ entry without its order is removed only when older than this, so an
