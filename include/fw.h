@@ -191,7 +191,8 @@ struct fw_path {
 };
 
 /* Named-capture helpers for patterns, matching Vault's framework.GenericNameRegex. */
-#define FW_NAME_RE(name) "(?<" name ">\\w(([\\w-.]+)?\\w)?)"
+/* The '-' stands last in the class: PCRE2, unlike Go's RE2, reads "[\w-.]" as a bad range. */
+#define FW_NAME_RE(name) "(?<" name ">\\w(([\\w.-]+)?\\w)?)"
 #define FW_OPT_TRAILING_SLASH "/?"
 
 struct fw_special_paths {

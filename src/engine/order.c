@@ -85,7 +85,7 @@ static void challenge_clear(struct order_challenge *c)
     free(c->dns_value);
 }
 
-static void authz_clear(struct order_authz *a)
+void order_authz_clear(struct order_authz *a)
 {
     free(a->url);
     free(a->identifier);
@@ -93,6 +93,7 @@ static void authz_clear(struct order_authz *a)
     for (size_t i = 0; i < a->n_challenges; i++)
         challenge_clear(&a->challenges[i]);
     free(a->challenges);
+    memset(a, 0, sizeof *a);
 }
 
 void order_free(struct order *o)
@@ -113,7 +114,7 @@ void order_free(struct order *o)
     free(o->finalize_url);
     free(o->cert_url);
     for (size_t i = 0; i < o->n_authzs; i++)
-        authz_clear(&o->authzs[i]);
+        order_authz_clear(&o->authzs[i]);
     free(o->authzs);
     free(o->revocation_reason);
     free(o);
@@ -292,7 +293,7 @@ static bool authz_from_json(const cJSON *j, struct order_authz *a)
         return false;
     const cJSON *c;
     cJSON_ArrayForEach(c, chs) {
-        /* Count first so authz_clear frees a partly filled challenge too. */
+        /* Count first so order_authz_clear frees a partly filled challenge too. */
         a->n_challenges++;
         if (!challenge_from_json(c, &a->challenges[a->n_challenges - 1]))
             return false;

@@ -19,9 +19,8 @@
 struct cJSON;
 struct engine;
 
-/* "role/<name>" with the role name captured as in Vault's framework.GenericNameRegex.
- * (fw.h's FW_NAME_RE writes the class as [\w-.], which PCRE2 refuses as a range.) */
-#define ORDER_ROLE_RE "role/(?<name>\\w(([\\w.-]+)?\\w)?)"
+/* "role/<name>" with the role name captured as in Vault's framework.GenericNameRegex. */
+#define ORDER_ROLE_RE "role/" FW_NAME_RE("name")
 
 /* ---- statuses (order_status.c) ------------------------------------------------------ */
 
@@ -114,6 +113,8 @@ struct order {
 int order_new(const char *role, const char *account, enum order_workflow wf,
               const char *const *identifiers, size_t n, struct order **out, struct err *e);
 void order_free(struct order *o);
+/* Frees what the authz owns and zeroes it (the struct itself is the caller's). */
+void order_authz_clear(struct order_authz *a);
 
 /* JSON form used in storage (not the API). order_to_json's result is new (cJSON_Delete). */
 struct cJSON *order_to_json(const struct order *o);

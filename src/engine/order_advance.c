@@ -260,24 +260,6 @@ static int authz_refresh(struct advance *a, const struct acme_authz *src,
     return 0;
 }
 
-static void authz_free_fields(struct order_authz *az)
-{
-    free(az->url);
-    free(az->identifier);
-    free(az->status);
-    for (size_t i = 0; i < az->n_challenges; i++) {
-        struct order_challenge *c = &az->challenges[i];
-        free(c->type);
-        free(c->url);
-        free(c->token);
-        free(c->status);
-        free(c->key_auth);
-        free(c->dns_value);
-    }
-    free(az->challenges);
-    memset(az, 0, sizeof *az);
-}
-
 /* Fetches every authorization. On an invalid one, writes the CA's reason into problem
  * (else leaves it ""). 1 when a CA call failed (already handled: order stored), 0 ok. */
 static int sync_authzs(struct advance *a, char *problem, size_t plen, struct err *e)
@@ -300,7 +282,7 @@ static int sync_authzs(struct advance *a, char *problem, size_t plen, struct err
         }
         acme_reply_clear(&rep);
         if (authz_refresh(a, &ca, old, &fresh, e) < 0) {
-            authz_free_fields(&fresh);
+            order_authz_clear(&fresh);
             acme_authz_clear(&ca);
             return -1;
         }
@@ -319,7 +301,7 @@ static int sync_authzs(struct advance *a, char *problem, size_t plen, struct err
                          fresh.identifier);
         }
         acme_authz_clear(&ca);
-        authz_free_fields(old);
+        order_authz_clear(old);
         *old = fresh;
         a->dirty = true;
     }

@@ -39,57 +39,6 @@ static struct route_cache *cache_find(const struct fw_backend *b)
     return NULL;
 }
 
-static bool is_class_escape(const char *p)
-{
-    return p[0] == '\\' && p[1] && strchr("wWdDsS", p[1]) != NULL;
-}
-
-/* Go's RE2 reads a '-' next to a class escape inside [...] as a literal ("[\w-.]" in
- * Vault's GenericNameRegex); PCRE2 rejects it as an invalid range. Escapes such hyphens
- * so the patterns Vault plugins use compile unchanged. Returns a new string or NULL. */
-static char *translate_pattern(const char *pattern)
-{
-    size_t n = strlen(pattern);
-    char *out = malloc(2 * n + 1);
-    size_t o = 0;
-    bool in_class = false;
-
-    if (!out)
-        return NULL;
-    for (const char *p = pattern; *p; p++) {
-        if (*p == '\\' && p[1]) {
-            bool cls = in_class && is_class_escape(p);
-            out[o++] = *p++;
-            out[o++] = *p;
-            if (cls && p[1] == '-' && p[2] && p[2] != ']') {
-                out[o++] = '\\';
-                out[o++] = '-';
-                p++;
-            }
-            continue;
-        }
-        if (in_class && *p == '-' && is_class_escape(p + 1)) {
-            out[o++] = '\\';
-            out[o++] = '-';
-            continue;
-        }
-        if (!in_class && *p == '[') {
-            in_class = true;
-            out[o++] = *p;
-            if (p[1] == '^')
-                out[o++] = *++p;
-            if (p[1] == ']')      /* a leading ']' is a literal */
-                out[o++] = *++p;
-            continue;
-        }
-        if (in_class && *p == ']')
-            in_class = false;
-        out[o++] = *p;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* Compiles one pattern anchored at both ends (PCRE2_ANCHORED | PCRE2_ENDANCHORED, the
  * same as Go's "^" + pattern with its trailing "$", but safe for alternations). A pattern
  * that does not compile is logged and never matches. */
@@ -98,11 +47,8 @@ static pcre2_code *compile_pattern(const char *pattern)
     int errcode = 0;
     PCRE2_SIZE erroff = 0;
     pcre2_code *re = NULL;
-    char *translated = translate_pattern(pattern);
-    if (translated)
-        re = pcre2_compile((PCRE2_SPTR)translated, PCRE2_ZERO_TERMINATED,
-                           PCRE2_ANCHORED | PCRE2_ENDANCHORED, &errcode, &erroff, NULL);
-    free(translated);
+    re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                       PCRE2_ANCHORED | PCRE2_ENDANCHORED, &errcode, &erroff, NULL);
     if (re)
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* optional speed-up; falls back if absent */
     if (!re) {
