@@ -37,7 +37,8 @@ struct key_entry {
 static pthread_mutex_t key_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct key_entry *key_registry;
 
-int account_key_get(const char *pem, struct crypto_key **out, struct err *e)
+/* A parsed key for a PEM, from the registry (borrowed; lives until the process ends). */
+static int account_key_get(const char *pem, struct crypto_key **out, struct err *e)
 {
     int rc = 0;
     *out = NULL;

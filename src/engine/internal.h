@@ -123,19 +123,23 @@ int template_expand(const char *tmpl, const struct cJSON *entity, const struct c
 int engine_name_check(const char *field, const char *name, struct err *e);
 /* RFC 3339 UTC ("2026-02-24T20:00:00Z") into buf (at least 21 bytes). */
 void engine_time_format(int64_t t, char *buf, size_t cap);
+/* The LIST reply for the names stored under prefix ("role/"): {"keys": [...]}, or no
+ * data (404) when there are none. */
+int engine_list_names(const struct fw_req *req, const char *prefix, struct fw_resp *resp,
+                      struct err *e);
+/* strv.c: appends a copy of s to the NULL-terminated vector *v of *n strings (*cap slots;
+ * start from NULL, 0, 0). -1 when out of memory; the strings of *v are then unchanged,
+ * still terminated, and the caller's to free with fw_strv_free() either way. */
+int engine_strv_push(char ***v, size_t *n, size_t *cap, const char *s);
+/* The LIST reply for keys (NULL-terminated, may be NULL; not taken): {"keys": [...]}, or
+ * no data when there are none, which Vault answers with 404. */
+int engine_keys_reply(char *const *keys, struct fw_resp *resp, struct err *e);
 /* Names of roles that use the account (*names new NULL-terminated, fw_strv_free). */
 int roles_using_account(struct fw_storage *s, const char *account, char ***names,
                         struct err *e);
 
-/* The option bits of an allowed_domain_options JSON array (unknown names ignored). */
-unsigned role_domain_opts_parse(const struct cJSON *arr);
-/* A role from its stored JSON form (role.c's header comment). *out is new. */
-int role_from_json(const struct cJSON *j, struct role **out, struct err *e);
-
 /* account.c. account_client() above: the client's key lives in a process-wide registry of
  * parsed account keys, so the client may outlive the struct account it came from. */
-/* A parsed key for a PEM, from the registry (borrowed; lives until the process ends). */
-int account_key_get(const char *pem, struct crypto_key **out, struct err *e);
 /* A new ACME client for explicit settings (account_url/trusted_ca may be NULL or ""). */
 int account_client_for(const char *directory_url, const char *trusted_ca,
                        const char *account_url, const char *key_pem,

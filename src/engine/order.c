@@ -13,6 +13,7 @@
 
 #include <cJSON.h>
 
+#include "internal.h"
 #include "log.h"
 #include "order.h"
 
@@ -68,7 +69,8 @@ void order_set_error(struct order *o, const char *msg)
     o->last_error = m;
 }
 
-void order_key_path(const char *id, char *buf, size_t len)
+/* "order/<id>" into buf. */
+static void order_key_path(const char *id, char *buf, size_t len)
 {
     snprintf(buf, len, "order/%s", id);
 }
@@ -400,6 +402,28 @@ int order_load_for_role(struct fw_storage *s, const char *role, const char *id,
     return 0;
 }
 
+int order_load_req(const struct fw_req *req, const struct fw_data *d, struct order **out,
+                   struct err *e)
+{
+    return order_load_for_role(req->storage, fw_data_str(d, "name"), fw_data_str(d, "order_id"),
+                               out, e);
+}
+
+int order_load_for_update(struct fw_storage *s, const char *role, const char *id,
+                          struct order **out, struct err *e)
+{
+    /* Checked before locking so a malformed id never takes a lock slot. */
+    if (!uuid7_valid(id))
+        return err_set(e, ERR_NOT_FOUND, "order %s: not found", id);
+    /* A running advance holds the order for one step only. */
+    order_lock_wait(id);
+    if (order_load_for_role(s, role, id, out, e) < 0) {
+        order_lock_release(id);
+        return -1;
+    }
+    return 0;
+}
+
 int order_save(struct fw_storage *s, const struct order *o, struct err *e)
 {
     char key[512];
@@ -458,21 +482,10 @@ int order_list_active(struct fw_storage *s, char ***ids, struct err *e)
             goto fail;
         }
         for (size_t k = 0; keys[k]; k++) {
-            if (n + 2 > cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                char **tmp = realloc(out, ncap * sizeof *out);
-                if (!tmp) {
-                    fw_strv_free(keys);
-                    goto oom;
-                }
-                out = tmp;
-                cap = ncap;
-            }
-            if (!(out[n] = strdup(keys[k]))) {
+            if (engine_strv_push(&out, &n, &cap, keys[k]) < 0) {
                 fw_strv_free(keys);
                 goto oom;
             }
-            out[++n] = NULL;
         }
         fw_strv_free(keys);
     }
@@ -484,10 +497,7 @@ int order_list_active(struct fw_storage *s, char ***ids, struct err *e)
 oom:
     err_set(e, ERR_INTERNAL, "order_list_active: out of memory");
 fail:
-    if (out) {
-        out[n] = NULL;
-        fw_strv_free(out);
-    }
+    fw_strv_free(out);
     fw_strv_free(roles);
     return -1;
 }

@@ -129,6 +129,14 @@ int order_save(struct fw_storage *s, const struct order *o, struct err *e);
  * roles are not revealed). */
 int order_load_for_role(struct fw_storage *s, const char *role, const char *id,
                         struct order **out, struct err *e);
+/* order_load_for_role for the request's name (the role) and order_id fields. */
+int order_load_req(const struct fw_req *req, const struct fw_data *d, struct order **out,
+                   struct err *e);
+/* order_load_for_role for a handler that changes the order: waits for the order's lock
+ * first. On 0 the caller holds the lock and releases it with order_lock_release(id); on -1
+ * it is not held. */
+int order_load_for_update(struct fw_storage *s, const char *role, const char *id,
+                          struct order **out, struct err *e);
 
 /* The API's date form, RFC 3339 UTC; 0 becomes "0001-01-01T00:00:00Z". buf >= 32. */
 const char *order_time_str(int64_t t, char *buf, size_t len);
@@ -139,13 +147,13 @@ int64_t order_now(void);
 /* Sets last_error (copied, "" clears). */
 void order_set_error(struct order *o, const char *msg);
 
-/* Storage keys, written into buf. */
-void order_key_path(const char *id, char *buf, size_t len);
 
 /* ---- the status reply (order_view.c) ------------------------------------------------- */
 
 /* The status / lookup-order reply: union of the old and new shapes. New object. */
 struct cJSON *order_view_status(const struct order *o);
+/* The new-order reply, spec-000 shape (the newest docs only need order_id). New object. */
+struct cJSON *order_view_created(const struct order *o);
 /* Index of the authz for identifier (exact, or "*.x" for "x" wildcard forms); -1 if none. */
 int order_find_authz(const struct order *o, const char *identifier);
 /* The challenge of the given type in authz a; NULL if none. */
@@ -158,8 +166,6 @@ int order_pick_challenge(struct order *o, const struct fw_data *d, struct order_
 
 /* ---- certificates (order_cert.c) -------------------------------------------------- */
 
-/* "cert/<serial with hyphens>" into buf. */
-void order_cert_key(const char *serial, char *buf, size_t len);
 /* Splits and parses the CA's chain, writes cert/<serial>, sets o->serial (not saved). */
 int order_cert_store(struct fw_storage *s, struct order *o, const char *chain_pem,
                      struct err *e);
@@ -176,8 +182,9 @@ int order_cache_key(const char *role, char *const *ids, size_t n, char *buf, siz
 int order_cert_reply(struct fw_storage *s, const struct order *o, const char *format,
                      struct cJSON **out, struct err *e);
 
-/* ERR_INVALID naming certificate_format unless pem, der or pem_bundle (path_order_fetch.c). */
-int order_check_format(const char *format, struct err *e);
+/* The request's certificate_format field, "pem" when empty; ERR_INVALID naming the field
+ * unless pem, der or pem_bundle. *out is borrowed from d (path_order_fetch.c). */
+int order_cert_format(const struct fw_data *d, const char **out, struct err *e);
 
 /* ---- shared ACME clients (order_client.c) --------------------------------------------- */
 
@@ -212,8 +219,6 @@ void order_lock_wait(const char *id);
 /* Asks the mount's worker to advance the order soon (non-blocking; drops it if the
  * queue is full, rollback picks it up). eng may be NULL (no worker: nothing happens). */
 void order_worker_kick(struct engine *eng, const char *id);
-/* Tells the worker an order has work at `when` (wakes it earlier if needed). */
-void order_worker_schedule(struct engine *eng, int64_t when);
 
 /* ---- due index (order.c) ------------------------------------------------------------ */
 

@@ -88,6 +88,14 @@ static int fail_order(struct advance *a, const char *msg, struct err *e)
     return save(a, e);
 }
 
+/* The CA's order ran out: the order ends as expired with `msg` (not an operator problem). */
+static int expire_order(struct advance *a, const char *msg, struct err *e)
+{
+    order_set_error(a->o, msg);
+    set_status(a, ORDER_EXPIRED);
+    return save(a, e);
+}
+
 /* Transient CA trouble: keep the status, say what happened and when we try again. */
 static int retry_later(struct advance *a, const char *what, const struct err *ce,
                        const struct acme_reply *rep, struct err *e)
@@ -548,9 +556,8 @@ static int on_invalid(struct advance *a, const struct acme_order *co, struct err
 {
     char problem[600], msg[700];
     if (a->o->expires > 0 && order_now() >= a->o->expires) {
-        order_set_error(a->o, "the CA order expired before it was completed; place a new order");
-        set_status(a, ORDER_EXPIRED);
-        return save(a, e);
+        return expire_order(a, "the CA order expired before it was completed; place a new order",
+                            e);
     }
     int rc = sync_authzs(a, problem, sizeof problem, e);
     if (rc != 0)
@@ -577,10 +584,8 @@ static int step_reconcile(struct advance *a, struct err *e)
 
     if (acme_get_order(a->client, a->o->acme_url, &co, &rep, &ce) < 0) {
         if (rep.http_status == 404 && a->o->expires > 0 && order_now() >= a->o->expires) {
-            order_set_error(a->o, "the CA order expired before it was completed; "
-                                  "place a new order");
-            set_status(a, ORDER_EXPIRED);
-            rc = save(a, e);
+            rc = expire_order(a, "the CA order expired before it was completed; "
+                                 "place a new order", e);
         } else {
             rc = ca_failed(a, "reading the order from the CA", &ce, &rep, e);
         }
@@ -614,13 +619,7 @@ static int step_reconcile(struct advance *a, struct err *e)
         char msg[300];
         snprintf(msg, sizeof msg, "the CA reports the order as %s; place a new order",
                  co.status_str ? co.status_str : "unknown");
-        if (co.status == ACME_STATUS_EXPIRED) {
-            order_set_error(a->o, msg);
-            set_status(a, ORDER_EXPIRED);
-            rc = save(a, e);
-        } else {
-            rc = fail_order(a, msg, e);
-        }
+        rc = co.status == ACME_STATUS_EXPIRED ? expire_order(a, msg, e) : fail_order(a, msg, e);
     }
     }
 out:
@@ -661,10 +660,8 @@ static int advance_locked(struct advance *a, struct err *e)
          * expires; fetching-certificate is past that point. */
         if (a->o->expires > 0 && order_now() >= a->o->expires && a->o->status != ORDER_FETCHING &&
             a->o->status != ORDER_NEW) {
-            order_set_error(a->o, "the order expired before its challenges were completed; "
-                                  "place a new order");
-            set_status(a, ORDER_EXPIRED);
-            return save(a, e);
+            return expire_order(a, "the order expired before its challenges were completed; "
+                                   "place a new order", e);
         }
         rc = a->o->status == ORDER_NEW ? step_new(a, e) : step_reconcile(a, e);
         if (rc < 0)

@@ -17,7 +17,8 @@
 #include "internal.h"
 #include "order.h"
 
-void order_cert_key(const char *serial, char *buf, size_t len)
+/* "cert/<serial with hyphens>" into buf. */
+static void order_cert_key(const char *serial, char *buf, size_t len)
 {
     size_t i = 0;
     int n = snprintf(buf, len, "cert/");
@@ -169,14 +170,61 @@ static bool add_formatted(cJSON *j, const char *name, const char *pem, const cha
     return ok;
 }
 
+/* Private key material: wiped before it is freed. NULL ok. */
+static void secret_free(char *p, size_t len)
+{
+    if (!p)
+        return;
+    memset(p, 0, len);
+    free(p);
+}
+
+/* private_key (in format, the traditional PEM form or its DER) and private_key_type of an
+ * identifier-workflow order, from order-key/<id>. */
+static int add_private_key(struct fw_storage *s, const struct order *o, const char *format,
+                           cJSON *j, struct err *e)
+{
+    char kpath[128], *key_pem = NULL, *trad = NULL, *kv = NULL;
+    struct crypto_key *key = NULL;
+    size_t klen = 0;
+    int rc = -1;
+
+    snprintf(kpath, sizeof kpath, "order-key/%s", o->id);
+    if (s->get(s->ctx, kpath, &key_pem, &klen, e) < 0)
+        goto out;
+    if (!key_pem) {
+        err_set(e, ERR_INTERNAL, "order %s: its private key is missing from storage", o->id);
+        goto out;
+    }
+    if (crypto_key_from_pem(key_pem, klen, &key, e) < 0 ||
+        crypto_key_to_pem_traditional(key, &trad, e) < 0)
+        goto out;
+    if (strcmp(format, "der") == 0) {
+        kv = pem_to_b64_der(trad);
+        if (!kv)
+            goto oom;
+    }
+    if (!cJSON_AddStringToObject(j, "private_key", kv ? kv : trad) ||
+        !cJSON_AddStringToObject(j, "private_key_type", crypto_key_algo_name(key)))
+        goto oom;
+    rc = 0;
+    goto out;
+oom:
+    err_set(e, ERR_INTERNAL, "certificate reply: out of memory");
+out:
+    secret_free(key_pem, klen);
+    secret_free(trad, trad ? strlen(trad) : 0);
+    secret_free(kv, kv ? strlen(kv) : 0);
+    crypto_key_free(key);
+    return rc;
+}
+
 int order_cert_reply(struct fw_storage *s, const struct order *o, const char *format,
                      cJSON **out, struct err *e)
 {
     cJSON *rec = NULL, *j = NULL, *chain = NULL;
-    char *bundle = NULL, *key_pem = NULL, *trad = NULL, *kv = NULL;
-    struct crypto_key *key = NULL;
-    char kpath[128], b1[32], b2[32];
-    size_t klen = 0;
+    char *bundle = NULL;
+    char b1[32], b2[32];
     int rc = -1;
 
     if (order_cert_load(s, o->serial, &rec, e) < 0)
@@ -231,23 +279,8 @@ int order_cert_reply(struct fw_storage *s, const struct order *o, const char *fo
         cJSON_ReplaceItemInObject(j, "issuing_ca", cJSON_CreateString(""));
     }
 
-    if (o->workflow == ORDER_WF_IDENTIFIERS) {
-        snprintf(kpath, sizeof kpath, "order-key/%s", o->id);
-        if (s->get(s->ctx, kpath, &key_pem, &klen, e) < 0)
-            goto out;
-        if (!key_pem) {
-            err_set(e, ERR_INTERNAL, "order %s: its private key is missing from storage", o->id);
-            goto out;
-        }
-        if (crypto_key_from_pem(key_pem, klen, &key, e) < 0 ||
-            crypto_key_to_pem_traditional(key, &trad, e) < 0)
-            goto out;
-        if (strcmp(format, "der") == 0 && !(kv = pem_to_b64_der(trad)))
-            goto oom;
-        if (!cJSON_AddStringToObject(j, "private_key", kv ? kv : trad) ||
-            !cJSON_AddStringToObject(j, "private_key_type", crypto_key_algo_name(key)))
-            goto oom;
-    }
+    if (o->workflow == ORDER_WF_IDENTIFIERS && add_private_key(s, o, format, j, e) < 0)
+        goto out;
     *out = j;
     j = NULL;
     rc = 0;
@@ -255,19 +288,6 @@ int order_cert_reply(struct fw_storage *s, const struct order *o, const char *fo
 oom:
     err_set(e, ERR_INTERNAL, "certificate reply: out of memory");
 out:
-    if (key_pem) {
-        memset(key_pem, 0, klen);
-        free(key_pem);
-    }
-    if (trad) {
-        memset(trad, 0, strlen(trad));
-        free(trad);
-    }
-    if (kv) {
-        memset(kv, 0, strlen(kv));
-        free(kv);
-    }
-    crypto_key_free(key);
     free(bundle);
     cJSON_Delete(rec);
     cJSON_Delete(j);

@@ -124,7 +124,9 @@ static bool add_challenges(cJSON *j, const struct order *o)
     return true;
 }
 
-cJSON *order_view_status(const struct order *o)
+/* The fields every order reply starts with: identifiers, order_id, order_status,
+ * workflow_type, role_name. New object, NULL when out of memory. */
+static cJSON *view_head(const struct order *o)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON *ids = string_array(o->identifiers, o->n_identifiers);
@@ -133,11 +135,36 @@ cJSON *order_view_status(const struct order *o)
         cJSON_Delete(j);
         return NULL;
     }
-    bool ok = cJSON_AddStringToObject(j, "order_id", o->id) &&
-              cJSON_AddStringToObject(j, "order_status", order_status_name(o->status)) &&
-              cJSON_AddStringToObject(j, "workflow_type", order_workflow_name(o->workflow)) &&
-              cJSON_AddStringToObject(j, "role_name", o->role) &&
-              cJSON_AddStringToObject(j, "csr", o->csr) &&
+    if (!cJSON_AddStringToObject(j, "order_id", o->id) ||
+        !cJSON_AddStringToObject(j, "order_status", order_status_name(o->status)) ||
+        !cJSON_AddStringToObject(j, "workflow_type", order_workflow_name(o->workflow)) ||
+        !cJSON_AddStringToObject(j, "role_name", o->role)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+cJSON *order_view_created(const struct order *o)
+{
+    cJSON *j = view_head(o);
+    if (!j)
+        return NULL;
+    if (!add_time(j, "creation_date", o->creation_date) ||
+        !add_time(j, "next_work_date", o->next_work_date) ||
+        !add_time(j, "expires", o->expires)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+cJSON *order_view_status(const struct order *o)
+{
+    cJSON *j = view_head(o);
+    if (!j)
+        return NULL;
+    bool ok = cJSON_AddStringToObject(j, "csr", o->csr) &&
               add_time(j, "creation_date", o->creation_date) &&
               add_time(j, "next_work_date", o->next_work_date) &&
               add_time(j, "last_update", o->last_update) &&

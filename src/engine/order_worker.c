@@ -86,7 +86,8 @@ void order_worker_kick(struct engine *eng, const char *id)
     pthread_mutex_unlock(&w->mu);
 }
 
-void order_worker_schedule(struct engine *eng, int64_t when)
+/* Tells the worker an order has work at `when` (wakes it earlier if needed). */
+static void order_worker_schedule(struct engine *eng, int64_t when)
 {
     if (!eng || !eng->worker)
         return;

@@ -481,23 +481,7 @@ out:
 static int account_list(const struct fw_req *req, const struct fw_data *d,
                         struct fw_resp *resp, struct err *e)
 {
-    char **keys = NULL;
-    if (req->storage->list(req->storage->ctx, "account/", &keys, e) < 0)
-        return -1;
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && keys && keys[i]; i++)
-        if (keys[i][0] && keys[i][strlen(keys[i]) - 1] != '/')
-            cJSON_AddItemToArray(arr, cJSON_CreateString(keys[i]));
-    fw_strv_free(keys);
-    if (!arr)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    if (cJSON_GetArraySize(arr) == 0) {
-        cJSON_Delete(arr);
-        return 0;   /* as Vault: an empty LIST is a 404 */
-    }
-    resp->data = cJSON_CreateObject();
-    cJSON_AddItemToObject(resp->data, "keys", arr);
-    return 0;
+    return engine_list_names(req, "account/", resp, e);
 }
 
 static int account_import(const struct fw_req *req, const struct fw_data *d,

@@ -96,23 +96,6 @@ const struct fw_path path_lookup_order = {
     .description = "The same fields as the order status endpoint.",
 };
 
-/* {"keys": [...]} from a NULL-terminated list, or a nil response when it is empty. */
-static int keys_reply(char **keys, struct fw_resp *resp, struct err *e)
-{
-    size_t n = 0;
-    while (keys[n])
-        n++;
-    if (n == 0)
-        return 0;
-    cJSON *arr = cJSON_CreateStringArray((const char *const *)keys, (int)n);
-    if (!arr || !(resp->data = cJSON_CreateObject()) ||
-        !cJSON_AddItemToObject(resp->data, "keys", arr)) {
-        cJSON_Delete(arr);
-        return err_set(e, ERR_INTERNAL, "list: out of memory");
-    }
-    return 0;
-}
-
 static const struct fw_field no_fields[] = { { 0 } };
 
 static int lookup_orders(const struct fw_req *req, const struct fw_data *d,
@@ -121,7 +104,7 @@ static int lookup_orders(const struct fw_req *req, const struct fw_data *d,
     char **keys = NULL;
     if (req->storage->list(req->storage->ctx, "order/", &keys, e) < 0)
         return -1;
-    int rc = keys_reply(keys, resp, e);
+    int rc = engine_keys_reply(keys, resp, e);
     fw_strv_free(keys);
     return rc;
 }
@@ -147,6 +130,59 @@ static int cmp_desc(const void *a, const void *b)
     return strcmp(*(char *const *)b, *(char *const *)a);
 }
 
+/* Adds the ids in the hour buckets order-hour/<YYYYMMDDHH>/ from now back to since that were
+ * created at or after since to *ids (*n of them, *cap slots; the caller frees *ids with
+ * fw_strv_free() whatever the result). */
+static int recent_collect(struct fw_storage *s, int64_t since, int64_t now, char ***ids,
+                          size_t *n, size_t *cap, struct err *e)
+{
+    int64_t since_ms = since * 1000;
+    for (int64_t h = now - now % 3600; h >= since - since % 3600; h -= 3600) {
+        char prefix[64], hour[16], **hk = NULL;
+        struct tm tm;
+        time_t t = (time_t)h;
+        gmtime_r(&t, &tm);
+        strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
+        snprintf(prefix, sizeof prefix, "order-hour/%s/", hour);
+        if (s->list(s->ctx, prefix, &hk, e) < 0)
+            return -1;
+        for (size_t i = 0; hk[i]; i++) {
+            if (uuid7_time_ms(hk[i]) < since_ms)
+                continue;
+            if (engine_strv_push(ids, n, cap, hk[i]) < 0) {
+                fw_strv_free(hk);
+                return err_set(e, ERR_INTERNAL, "recent orders: out of memory");
+            }
+        }
+        fw_strv_free(hk);
+    }
+    return 0;
+}
+
+/* The key_info entry of one order. New object, NULL when out of memory. */
+static cJSON *recent_info(const struct order *o)
+{
+    char b1[32], b2[32];
+    cJSON *ki = cJSON_CreateObject();
+    cJSON *idl = cJSON_CreateStringArray((const char *const *)o->identifiers,
+                                         (int)o->n_identifiers);
+    if (!ki || !idl || !cJSON_AddItemToObject(ki, "identifiers", idl)) {
+        cJSON_Delete(idl);
+        cJSON_Delete(ki);
+        return NULL;
+    }
+    if (!cJSON_AddStringToObject(ki, "order_status", order_status_name(o->status)) ||
+        !cJSON_AddStringToObject(ki, "role_name", o->role) ||
+        !cJSON_AddStringToObject(ki, "creation_date",
+                                 order_time_str(o->creation_date, b1, sizeof b1)) ||
+        !cJSON_AddStringToObject(ki, "last_update",
+                                 order_time_str(o->last_update, b2, sizeof b2))) {
+        cJSON_Delete(ki);
+        return NULL;
+    }
+    return ki;
+}
+
 /* Orders created in the last `within`, newest first, at most RECENT_MAX, with key_info. */
 static int lookup_recent(const struct fw_req *req, const struct fw_data *d,
                          struct fw_resp *resp, struct err *e)
@@ -161,39 +197,9 @@ static int lookup_recent(const struct fw_req *req, const struct fw_data *d,
     if (within < 3600 || within > 168 * 3600)
         return err_set(e, ERR_INVALID, "within: must be between 1h and 168h");
 
-    int64_t now = order_now(), since = now - within;
-    int64_t since_ms = since * 1000;
-    /* Hour buckets from the newest back: order-hour/<YYYYMMDDHH>/<id>. */
-    for (int64_t h = now - now % 3600; h >= since - since % 3600; h -= 3600) {
-        char prefix[64], hour[16], **hk = NULL;
-        struct tm tm;
-        time_t t = (time_t)h;
-        gmtime_r(&t, &tm);
-        strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
-        snprintf(prefix, sizeof prefix, "order-hour/%s/", hour);
-        if (req->storage->list(req->storage->ctx, prefix, &hk, e) < 0)
-            goto out;
-        for (size_t i = 0; hk[i]; i++) {
-            if (uuid7_time_ms(hk[i]) < since_ms)
-                continue;
-            if (n + 1 >= cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                char **tmp = realloc(ids, ncap * sizeof *tmp);
-                if (!tmp) {
-                    fw_strv_free(hk);
-                    goto oom;
-                }
-                ids = tmp;
-                cap = ncap;
-            }
-            if (!(ids[n] = strdup(hk[i]))) {
-                fw_strv_free(hk);
-                goto oom;
-            }
-            n++;
-        }
-        fw_strv_free(hk);
-    }
+    int64_t now = order_now();
+    if (recent_collect(req->storage, now - within, now, &ids, &n, &cap, e) < 0)
+        goto out;
     if (n == 0) {
         rc = 0;   /* an empty LIST is a 404, as Vault answers */
         goto out;
@@ -207,28 +213,15 @@ static int lookup_recent(const struct fw_req *req, const struct fw_data *d,
     for (size_t i = 0; i < n && (size_t)cJSON_GetArraySize(keys) < RECENT_MAX; i++) {
         struct order *o = NULL;
         struct err le;
-        char b1[32], b2[32];
         if (order_load(req->storage, ids[i], &o, &le) < 0) {
             if (le.kind == ERR_NOT_FOUND)
                 continue;   /* a dangling index entry */
             *e = le;
             goto out;
         }
-        cJSON *ki = cJSON_CreateObject();
-        cJSON *idl = cJSON_CreateStringArray((const char *const *)o->identifiers,
-                                             (int)o->n_identifiers);
-        bool ok = ki && idl && cJSON_AddItemToObject(ki, "identifiers", idl) &&
-                  cJSON_AddStringToObject(ki, "order_status", order_status_name(o->status)) &&
-                  cJSON_AddStringToObject(ki, "role_name", o->role) &&
-                  cJSON_AddStringToObject(ki, "creation_date",
-                                          order_time_str(o->creation_date, b1, sizeof b1)) &&
-                  cJSON_AddStringToObject(ki, "last_update",
-                                          order_time_str(o->last_update, b2, sizeof b2));
-        if (!ok && ki && !cJSON_GetObjectItem(ki, "identifiers"))
-            cJSON_Delete(idl);
-        cJSON *k = ok ? cJSON_CreateString(o->id) : NULL;
-        if (!ok || !k || !cJSON_AddItemToArray(keys, k) ||
-            !cJSON_AddItemToObject(info, o->id, ki)) {
+        cJSON *ki = recent_info(o);
+        cJSON *k = ki ? cJSON_CreateString(o->id) : NULL;
+        if (!k || !cJSON_AddItemToArray(keys, k) || !cJSON_AddItemToObject(info, o->id, ki)) {
             cJSON_Delete(ki);
             order_free(o);
             goto oom;
@@ -251,9 +244,7 @@ oom:
 out:
     cJSON_Delete(keys);
     cJSON_Delete(info);
-    for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
+    fw_strv_free(ids);
     return rc;
 }
 

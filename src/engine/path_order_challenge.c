@@ -137,18 +137,14 @@ static int challenge_read(const struct fw_req *req, const struct fw_data *d,
     struct order *o = NULL;
     struct order_authz *a = NULL;
     struct order_challenge *c = NULL;
-    int rc = -1;
-    if (order_load_for_role(req->storage, fw_data_str(d, "name"), fw_data_str(d, "order_id"),
-                            &o, e) < 0)
+    if (order_load_req(req, d, &o, e) < 0)
         return -1;
-    if (order_pick_challenge(o, d, &a, &c, e) < 0)
-        goto out;
-    if (!(resp->data = challenge_reply(o, a, c))) {
-        err_set(e, ERR_INTERNAL, "challenge: out of memory");
-        goto out;
+    int rc = order_pick_challenge(o, d, &a, &c, e);
+    if (rc == 0) {
+        resp->data = challenge_reply(o, a, c);
+        if (!resp->data)
+            rc = err_set(e, ERR_INTERNAL, "challenge: out of memory");
     }
-    rc = 0;
-out:
     order_free(o);
     return rc;
 }

@@ -16,39 +16,36 @@ static const struct fw_field fetch_fields[] = {
     { 0 }
 };
 
-int order_check_format(const char *format, struct err *e)
+int order_cert_format(const struct fw_data *d, const char **out, struct err *e)
 {
-    if (strcmp(format, "pem") == 0 || strcmp(format, "der") == 0 ||
-        strcmp(format, "pem_bundle") == 0)
-        return 0;
-    return err_set(e, ERR_INVALID, "certificate_format: %s is not one of pem, der, pem_bundle",
-                   format);
+    const char *format = fw_data_str(d, "certificate_format");
+    if (!format[0])
+        format = "pem";
+    if (strcmp(format, "pem") != 0 && strcmp(format, "der") != 0 &&
+        strcmp(format, "pem_bundle") != 0)
+        return err_set(e, ERR_INVALID,
+                       "certificate_format: %s is not one of pem, der, pem_bundle", format);
+    *out = format;
+    return 0;
 }
 
 static int fetch_read(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
                       struct err *e)
 {
-    const char *format = fw_data_str(d, "certificate_format");
+    const char *format = NULL;
     struct order *o = NULL;
-    int rc = -1;
-    if (!format[0])
-        format = "pem";
-    if (order_check_format(format, e) < 0)
+    int rc;
+    if (order_cert_format(d, &format, e) < 0)
         return -1;
-    if (order_load_for_role(req->storage, fw_data_str(d, "name"), fw_data_str(d, "order_id"),
-                            &o, e) < 0)
+    if (order_load_req(req, d, &o, e) < 0)
         return -1;
     /* A revoked order's certificate is still the one that was issued. */
-    if (!o->serial[0]) {
-        err_set(e, ERR_INVALID, "order_id: order %s has no certificate (status %s%s%s)",
-                o->id, order_status_name(o->status), o->last_error[0] ? ": " : "",
-                o->last_error);
-        goto out;
-    }
-    if (order_cert_reply(req->storage, o, format, &resp->data, e) < 0)
-        goto out;
-    rc = 0;
-out:
+    if (!o->serial[0])
+        rc = err_set(e, ERR_INVALID, "order_id: order %s has no certificate (status %s%s%s)",
+                     o->id, order_status_name(o->status), o->last_error[0] ? ": " : "",
+                     o->last_error);
+    else
+        rc = order_cert_reply(req->storage, o, format, &resp->data, e);
     order_free(o);
     return rc;
 }

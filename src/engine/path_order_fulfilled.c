@@ -82,16 +82,11 @@ static int fulfilled_write(const struct fw_req *req, const struct fw_data *d,
     struct role *r = NULL;
     struct order_authz *a = NULL;
     struct order_challenge *c = NULL;
-    bool changed = false, locked = false;
+    bool changed = false;
     int rc = -1;
 
-    if (!uuid7_valid(id))
-        return err_set(e, ERR_NOT_FOUND, "order %s: not found", id);
-    /* Wait for a running advance of this order: it holds the order for one step only. */
-    order_lock_wait(id);
-    locked = true;
-    if (order_load_for_role(req->storage, role, id, &o, e) < 0)
-        goto out;
+    if (order_load_for_update(req->storage, role, id, &o, e) < 0)
+        return -1;
     if (order_pick_challenge(o, d, &a, &c, e) < 0)
         goto out;
     if (role_load(req->storage, role, &r, e) == 0 &&
@@ -114,8 +109,7 @@ static int fulfilled_write(const struct fw_req *req, const struct fw_data *d,
     }
     rc = 0;
 out:
-    if (locked)
-        order_lock_release(id);
+    order_lock_release(id);
     if (rc == 0 && changed)
         order_worker_kick(req->backend, id);
     role_free(r);

@@ -101,32 +101,109 @@ static char **list_copy(const cJSON *list, size_t *n)
     return v;
 }
 
-/* The reply, spec-000 shape (the newest docs only need order_id, a string). */
-static cJSON *new_order_reply(const struct order *o)
+/* The CSR workflow: the CSR's DNS names must pass the role. *out is a new, unsaved order
+ * holding the CSR byte for byte. */
+static int order_from_csr(const struct fw_req *req, const struct role *r, const char *name,
+                          const char *csr, struct order **out, struct err *e)
 {
-    char b1[32], b2[32], b3[32];
-    cJSON *j = cJSON_CreateObject();
-    cJSON *ids = cJSON_CreateStringArray((const char *const *)o->identifiers,
-                                         (int)o->n_identifiers);
-    if (!j || !ids || !cJSON_AddItemToObject(j, "identifiers", ids)) {
-        cJSON_Delete(ids);
-        cJSON_Delete(j);
-        return NULL;
+    struct crypto_csr_info ci;
+    struct order *o = NULL;
+    size_t n = 0;
+    int rc = -1;
+    memset(&ci, 0, sizeof ci);
+
+    if (crypto_csr_parse(csr, strlen(csr), &ci, e) < 0) {
+        if (e->kind == ERR_INVALID)
+            name_field(e, "csr");
+        goto out;
     }
-    bool ok = cJSON_AddStringToObject(j, "order_id", o->id) &&
-              cJSON_AddStringToObject(j, "order_status", order_status_name(o->status)) &&
-              cJSON_AddStringToObject(j, "workflow_type", order_workflow_name(o->workflow)) &&
-              cJSON_AddStringToObject(j, "role_name", o->role) &&
-              cJSON_AddStringToObject(j, "creation_date",
-                                      order_time_str(o->creation_date, b1, sizeof b1)) &&
-              cJSON_AddStringToObject(j, "next_work_date",
-                                      order_time_str(o->next_work_date, b2, sizeof b2)) &&
-              cJSON_AddStringToObject(j, "expires", order_time_str(o->expires, b3, sizeof b3));
-    if (!ok) {
-        cJSON_Delete(j);
-        return NULL;
+    if (ci.ip_addrs && ci.ip_addrs[0]) {
+        err_set(e, ERR_INVALID, "csr: IP address identifiers (%s) are not supported",
+                ci.ip_addrs[0]);
+        goto out;
     }
-    return j;
+    for (n = 0; ci.dns_names && ci.dns_names[n]; n++)
+        ;
+    if (n == 0) {
+        err_set(e, ERR_INVALID, "csr: has no DNS names (common name or SANs)");
+        goto out;
+    }
+    if (check_identifiers(r, req, ci.dns_names, n, "csr", e) < 0)
+        goto out;
+    if (order_new(name, r->acme_account_name, ORDER_WF_CSR, (const char *const *)ci.dns_names,
+                  n, &o, e) < 0)
+        goto out;
+    free(o->csr);
+    if (!(o->csr = strdup(csr))) {
+        err_set(e, ERR_INTERNAL, "new-order: out of memory");
+        goto out;
+    }
+    *out = o;
+    o = NULL;
+    rc = 0;
+out:
+    order_free(o);
+    crypto_csr_info_clear(&ci);
+    return rc;
+}
+
+/* The identifier workflow: makes the order's key and stores it seal-wrapped at
+ * order-key/<id>. *out is a new, unsaved order. */
+static int order_from_identifiers(const struct fw_req *req, const struct role *r,
+                                  const char *name, const cJSON *list, struct order **out,
+                                  struct err *e)
+{
+    struct crypto_key *key = NULL;
+    struct order *o = NULL;
+    char **ids = NULL, *key_pem = NULL, *probe_csr = NULL;
+    size_t n = 0;
+    int rc = -1;
+
+    if (!(ids = list_copy(list, &n))) {
+        err_set(e, ERR_INTERNAL, "new-order: out of memory");
+        goto out;
+    }
+    if (check_identifiers(r, req, ids, n, "identifiers", e) < 0)
+        goto out;
+    /* Make the key and a CSR now, so a name the CSR cannot carry is refused here and
+     * not later by the worker; the CSR itself is rebuilt from the key at finalize. */
+    if (crypto_key_generate(r->csr_key_type, &key, e) < 0)
+        goto out;
+    if (crypto_csr_build(key, (const char *const *)ids, n, r->csr_population, &probe_csr,
+                         e) < 0) {
+        if (e->kind == ERR_INVALID)
+            name_field(e, "identifiers");
+        goto out;
+    }
+    if (crypto_key_to_pem(key, &key_pem, e) < 0)
+        goto out;
+    if (order_new(name, r->acme_account_name, ORDER_WF_IDENTIFIERS, (const char *const *)ids,
+                  n, &o, e) < 0)
+        goto out;
+    free(o->key_type);
+    if (!(o->key_type = strdup(crypto_key_type_name(r->csr_key_type)))) {
+        err_set(e, ERR_INTERNAL, "new-order: out of memory");
+        goto out;
+    }
+    /* The key first: an order must never exist without the key its CSR will need. */
+    char kpath[128];
+    snprintf(kpath, sizeof kpath, "order-key/%s", o->id);
+    if (req->storage->put(req->storage->ctx, kpath, key_pem, strlen(key_pem), true, e) < 0)
+        goto out;
+    *out = o;
+    o = NULL;
+    rc = 0;
+out:
+    if (key_pem) {
+        /* Private key material: wipe before free. */
+        memset(key_pem, 0, strlen(key_pem));
+        free(key_pem);
+    }
+    free(probe_csr);
+    crypto_key_free(key);
+    crypto_strv_free(ids);
+    order_free(o);
+    return rc;
 }
 
 static int new_order(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
@@ -140,12 +217,7 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
     struct role *r = NULL;
     struct account *acct = NULL;
     struct order *o = NULL;
-    struct crypto_key *key = NULL;
-    struct crypto_csr_info ci;
-    char **ids = NULL, *key_pem = NULL, *probe_csr = NULL;
-    size_t n = 0;
     int rc = -1;
-    memset(&ci, 0, sizeof ci);
 
     if (has_ids == has_csr) {
         return err_set(e, ERR_INVALID, has_ids ? "identifiers, csr: give one, not both"
@@ -162,88 +234,21 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
                     name, r->acme_account_name);
         goto out;
     }
-
-    if (has_csr) {
-        if (crypto_csr_parse(csr, strlen(csr), &ci, e) < 0) {
-            if (e->kind == ERR_INVALID)
-                name_field(e, "csr");
-            goto out;
-        }
-        if (ci.ip_addrs && ci.ip_addrs[0]) {
-            err_set(e, ERR_INVALID, "csr: IP address identifiers (%s) are not supported",
-                    ci.ip_addrs[0]);
-            goto out;
-        }
-        for (n = 0; ci.dns_names && ci.dns_names[n]; n++)
-            ;
-        if (n == 0) {
-            err_set(e, ERR_INVALID, "csr: has no DNS names (common name or SANs)");
-            goto out;
-        }
-        if (check_identifiers(r, req, ci.dns_names, n, "csr", e) < 0)
-            goto out;
-        if (order_new(name, r->acme_account_name, ORDER_WF_CSR,
-                      (const char *const *)ci.dns_names, n, &o, e) < 0)
-            goto out;
-        free(o->csr);
-        if (!(o->csr = strdup(csr))) {
-            err_set(e, ERR_INTERNAL, "new-order: out of memory");
-            goto out;
-        }
-    } else {
-        if (!(ids = list_copy(list, &n))) {
-            err_set(e, ERR_INTERNAL, "new-order: out of memory");
-            goto out;
-        }
-        if (check_identifiers(r, req, ids, n, "identifiers", e) < 0)
-            goto out;
-        /* Make the key and a CSR now, so a name the CSR cannot carry is refused here and
-         * not later by the worker; the CSR itself is rebuilt from the key at finalize. */
-        if (crypto_key_generate(r->csr_key_type, &key, e) < 0)
-            goto out;
-        if (crypto_csr_build(key, (const char *const *)ids, n, r->csr_population, &probe_csr,
-                             e) < 0) {
-            if (e->kind == ERR_INVALID)
-                name_field(e, "identifiers");
-            goto out;
-        }
-        if (crypto_key_to_pem(key, &key_pem, e) < 0)
-            goto out;
-        if (order_new(name, r->acme_account_name, ORDER_WF_IDENTIFIERS,
-                      (const char *const *)ids, n, &o, e) < 0)
-            goto out;
-        free(o->key_type);
-        if (!(o->key_type = strdup(crypto_key_type_name(r->csr_key_type)))) {
-            err_set(e, ERR_INTERNAL, "new-order: out of memory");
-            goto out;
-        }
-        /* The key first: an order must never exist without the key its CSR will need. */
-        char kpath[128];
-        snprintf(kpath, sizeof kpath, "order-key/%s", o->id);
-        if (req->storage->put(req->storage->ctx, kpath, key_pem, strlen(key_pem), true, e) < 0)
-            goto out;
-    }
-
+    int made = has_csr ? order_from_csr(req, r, name, csr, &o, e)
+                       : order_from_identifiers(req, r, name, list, &o, e);
+    if (made < 0)
+        goto out;
     if (order_save(req->storage, o, e) < 0)
         goto out;
     log_info("engine", "order created", "order_id", o->id, "role", name,
              "workflow", order_workflow_name(o->workflow), NULL);
-    if (!(resp->data = new_order_reply(o))) {
+    if (!(resp->data = order_view_created(o))) {
         err_set(e, ERR_INTERNAL, "new-order: out of memory");
         goto out;
     }
     order_worker_kick(req->backend, o->id);
     rc = 0;
 out:
-    if (key_pem) {
-        /* Private key material: wipe before free. */
-        memset(key_pem, 0, strlen(key_pem));
-        free(key_pem);
-    }
-    free(probe_csr);
-    crypto_key_free(key);
-    crypto_csr_info_clear(&ci);
-    crypto_strv_free(ids);
     order_free(o);
     account_free(acct);
     role_free(r);

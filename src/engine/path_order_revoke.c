@@ -103,11 +103,8 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                        "affiliation_changed, superseded, cessation_of_operation, "
                        "certificate_hold, remove_from_crl, privilege_withdrawn, aa_compromise",
                        reason);
-    if (!uuid7_valid(id))
-        return err_set(e, ERR_NOT_FOUND, "order %s: not found", id);
-    order_lock_wait(id);
-    if (order_load_for_role(req->storage, fw_data_str(d, "name"), id, &o, e) < 0)
-        goto out;
+    if (order_load_for_update(req->storage, fw_data_str(d, "name"), id, &o, e) < 0)
+        return -1;
     if (o->status == ORDER_REVOKED) {
         rc = (resp->data = revoke_reply(o)) ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
         goto out;

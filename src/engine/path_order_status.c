@@ -16,8 +16,7 @@ static int order_status_read(const struct fw_req *req, const struct fw_data *d,
                              struct fw_resp *resp, struct err *e)
 {
     struct order *o = NULL;
-    if (order_load_for_role(req->storage, fw_data_str(d, "name"), fw_data_str(d, "order_id"),
-                            &o, e) < 0)
+    if (order_load_req(req, d, &o, e) < 0)
         return -1;
     resp->data = order_view_status(o);
     order_free(o);

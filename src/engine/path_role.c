@@ -266,31 +266,7 @@ static int role_delete(const struct fw_req *req, const struct fw_data *d, struct
 static int role_list(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
                      struct err *e)
 {
-    char **keys = NULL;
-    if (req->storage->list(req->storage->ctx, "role/", &keys, e) < 0)
-        return -1;
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && keys && keys[i]; i++) {
-        /* role-active/ and role-cache/ are separate prefixes, but a sub-folder could still
-         * appear if someone wrote one; only leaf keys are roles. */
-        size_t n = strlen(keys[i]);
-        if (n && keys[i][n - 1] != '/')
-            cJSON_AddItemToArray(arr, cJSON_CreateString(keys[i]));
-    }
-    fw_strv_free(keys);
-    if (!arr)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    if (cJSON_GetArraySize(arr) == 0) {
-        cJSON_Delete(arr);
-        return 0;   /* as Vault: an empty LIST is a 404 */
-    }
-    resp->data = cJSON_CreateObject();
-    if (!resp->data) {
-        cJSON_Delete(arr);
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    cJSON_AddItemToObject(resp->data, "keys", arr);
-    return 0;
+    return engine_list_names(req, "role/", resp, e);
 }
 
 static const struct fw_field role_fields[] = {

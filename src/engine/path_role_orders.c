@@ -19,15 +19,12 @@ static const struct fw_field active_fields[] = {
 static int active_list(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
                        struct err *e)
 {
-    char prefix[300], **keys = NULL;
-    const char *role = fw_data_str(d, "name");
-    cJSON *arr = NULL;
+    char prefix[300], **keys = NULL, **ids = NULL;
+    size_t n = 0, cap = 0;
     int rc = -1;
-    snprintf(prefix, sizeof prefix, "role-active/%s/", role);
+    snprintf(prefix, sizeof prefix, "role-active/%s/", fw_data_str(d, "name"));
     if (req->storage->list(req->storage->ctx, prefix, &keys, e) < 0)
         return -1;
-    if (!(arr = cJSON_CreateArray()))
-        goto oom;
     for (size_t i = 0; keys[i]; i++) {
         struct order *o = NULL;
         struct err le;
@@ -40,24 +37,14 @@ static int active_list(const struct fw_req *req, const struct fw_data *d, struct
         }
         bool active = !order_status_terminal(o->status);
         order_free(o);
-        cJSON *s = active ? cJSON_CreateString(keys[i]) : NULL;
-        if (active && (!s || !cJSON_AddItemToArray(arr, s))) {
-            cJSON_Delete(s);
-            goto oom;
+        if (active && engine_strv_push(&ids, &n, &cap, keys[i]) < 0) {
+            err_set(e, ERR_INTERNAL, "active-orders: out of memory");
+            goto out;
         }
     }
-    rc = 0;
-    /* Vault answers an empty LIST with 404: a nil response. */
-    if (cJSON_GetArraySize(arr) == 0)
-        goto out;
-    if (!(resp->data = cJSON_CreateObject()) || !cJSON_AddItemToObject(resp->data, "keys", arr))
-        goto oom;   /* arr is still ours: freed below */
-    arr = NULL;     /* now the response's */
-    goto out;
-oom:
-    rc = err_set(e, ERR_INTERNAL, "active-orders: out of memory");
+    rc = engine_keys_reply(ids, resp, e);
 out:
-    cJSON_Delete(arr);
+    fw_strv_free(ids);
     fw_strv_free(keys);
     return rc;
 }
@@ -90,7 +77,7 @@ static int cached_read(const struct fw_req *req, const struct fw_data *d, struct
                        struct err *e)
 {
     const char *role = fw_data_str(d, "name");
-    const char *format = fw_data_str(d, "certificate_format");
+    const char *format = NULL;
     const cJSON *list = fw_data_list(d, "identifiers");
     bool has_dur = fw_data_present(d, "min_validity_duration");
     bool has_pct = fw_data_present(d, "min_validity_percentage");
@@ -102,9 +89,7 @@ static int cached_read(const struct fw_req *req, const struct fw_data *d, struct
     struct order *o = NULL;
     int rc = -1;
 
-    if (!format[0])
-        format = "pem";
-    if (order_check_format(format, e) < 0)
+    if (order_cert_format(d, &format, e) < 0)
         return -1;
     if (cJSON_GetArraySize(list) == 0)
         return err_set(e, ERR_INVALID, "identifiers: required");

@@ -43,6 +43,32 @@ void engine_time_format(int64_t t, char *buf, size_t cap)
         snprintf(buf, cap, "0001-01-01T00:00:00Z");
 }
 
+/* Sub-folders never hold accounts or roles, but one could appear if someone wrote one:
+ * only leaf keys are names. */
+int engine_list_names(const struct fw_req *req, const char *prefix, struct fw_resp *resp,
+                      struct err *e)
+{
+    char **keys = NULL, **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1;
+    if (req->storage->list(req->storage->ctx, prefix, &keys, e) < 0)
+        return -1;
+    for (size_t i = 0; keys && keys[i]; i++) {
+        size_t len = strlen(keys[i]);
+        if (len == 0 || keys[i][len - 1] == '/')
+            continue;
+        if (engine_strv_push(&names, &n, &cap, keys[i]) < 0) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    rc = engine_keys_reply(names, resp, e);
+out:
+    fw_strv_free(names);
+    fw_strv_free(keys);
+    return rc;
+}
+
 /* A stored JSON array of strings as a new NULL-terminated vector (empty, never NULL). */
 static char **strv_from_json(const cJSON *arr)
 {
@@ -71,7 +97,8 @@ static char *str_dup_member(const cJSON *o, const char *key)
     return strdup(cJSON_IsString(v) ? v->valuestring : "");
 }
 
-unsigned role_domain_opts_parse(const cJSON *arr)
+/* The option bits of an allowed_domain_options JSON array (unknown names ignored). */
+static unsigned role_domain_opts_parse(const cJSON *arr)
 {
     static const struct { const char *name; unsigned bit; } opts[] = {
         { "bare_domains", ROLE_DOM_BARE }, { "subdomains", ROLE_DOM_SUBDOMAINS },
@@ -87,7 +114,8 @@ unsigned role_domain_opts_parse(const cJSON *arr)
     return bits;
 }
 
-int role_from_json(const cJSON *j, struct role **out, struct err *e)
+/* A role from its stored JSON form (this file's header comment). *out is new. */
+static int role_from_json(const cJSON *j, struct role **out, struct err *e)
 {
     struct role *r = calloc(1, sizeof *r);
     *out = NULL;

@@ -1,0 +1,3 @@
+module pkiext/bench/orderload
+
+go 1.21
