@@ -414,12 +414,23 @@ kill_plugin() {
 }
 wait_gone() { for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done; }
 
-crash_case() {   # NAME: kill right after the order reaches each state in turn
+# crash_case NAME WHEN: kill right after the order reaches each state in turn. WHEN "new"
+# kills as soon as new-order answers, while the worker may be talking to the CA; WHEN
+# "submitted" first waits until the CA's order URL is stored. Only the second can promise
+# exactly one CA order: a kill between the CA creating the order and the plugin storing
+# its URL leaves an order at the CA that nothing can find again (no CA we test against
+# lists an account's orders), so that window is a documented limit, not asserted here.
+crash_case() {
     local ca0 ca1 id pid
     ca0=$(ca_orders)
     new_order $ROLE '{"identifiers":["crash-'"$1"'.example.com"]}'
     id=$ORDER
-    pid=$(kill_plugin)   # right after new-order stored the order (new or submitted)
+    if [ "$2" = submitted ]; then
+        for _ in $(seq 1 100); do
+            case "$(order_status $ROLE "$id")" in new|"") sleep 0.02 ;; *) break ;; esac
+        done
+    fi
+    pid=$(kill_plugin)
     [ -n "$pid" ] && ok "crash $1: killed plugin $pid after new-order" || not_ok "crash $1: no plugin process found"
     if wait_status $ROLE "$id" awaiting-challenge-fulfillment 90; then ok "crash $1: order reached awaiting after relaunch"
     else not_ok "crash $1: awaiting after relaunch (last $LAST_STATUS)"; return; fi
@@ -435,12 +446,12 @@ crash_case() {   # NAME: kill right after the order reaches each state in turn
     vault GET "$M/role/$ROLE/order/$id/fetch-cert"
     expect_true '.data.private_key | test("PRIVATE KEY")' "crash $1: key survived"
     ca1=$(ca_orders)
-    if grep -q 'order-plz' "$PEBBLE_TMP/pebble.log" 2>/dev/null; then
+    if [ "$2" = submitted ]; then
         [ $((ca1 - ca0)) = 1 ] && ok "crash $1: exactly one CA order" || not_ok "crash $1: $((ca1 - ca0)) CA orders"
     fi
 }
-crash_case a
-crash_case b
+crash_case a new
+crash_case b submitted
 
 # Kill while the order is mid-flight at the CA (processing / fetching), repeatedly.
 new_order $ROLE '{"identifiers":["crash-c.example.com"]}'
