@@ -591,6 +591,12 @@ static int step_reconcile(struct advance *a, struct err *e)
         }
         goto out;
     }
+    /* The backoff counts consecutive failures: a CA that answers again starts it afresh,
+     * or scattered blips on a long validation would add up to minutes of waiting. */
+    if (a->o->attempts > 0) {
+        a->o->attempts = 0;
+        a->dirty = true;
+    }
     if (co.expires > 0 && (int64_t)co.expires != a->o->expires) {
         a->o->expires = (int64_t)co.expires;
         a->dirty = true;
