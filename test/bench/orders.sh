@@ -96,31 +96,8 @@ drv -tag "e2e-$RUN" e2e -n "$E2E_N" -poll 20ms > "$E2E_TMP/e2e.out" || fail "e2e
 
 step "4. uacme issuing $E2E_N certificates"
 U=$E2E_TMP/uacme
-mkdir -p "$U/conf"
-cat /etc/ssl/certs/ca-certificates.crt "$PEBBLE_CA_PEM" > "$U/bundle.pem"
-cat > "$U/hook.sh" <<HOOK
-#!/bin/sh
-# uacme hook: method type ident token auth. Only http-01, through challtestsrv.
-[ "\$2" = http-01 ] || exit 1
-case "\$1" in
-begin) curl -sf -X POST -d "{\"token\":\"\$4\",\"content\":\"\$5\"}" "$CHALLTESTSRV_URL/add-http01" >/dev/null ;;
-*)     curl -sf -X POST -d "{\"token\":\"\$4\"}" "$CHALLTESTSRV_URL/del-http01" >/dev/null ;;
-esac
-HOOK
-chmod +x "$U/hook.sh"
-cat > "$U/run.sh" <<RUNSH
-#!/bin/sh
-set -e
-mount --bind "$U/bundle.pem" /etc/ssl/certs/ca-certificates.crt
-uacme -y -t EC -o -a "$PEBBLE_DIR_URL" -c "$U/conf" new >/dev/null 2>"$U/uacme.err"
-i=0
-while [ \$i -lt $E2E_N ]; do
-    uacme -t EC -o -a "$PEBBLE_DIR_URL" -c "$U/conf" -h "$U/hook.sh" \
-        issue "ubench-$RUN-\$i.example.com" >/dev/null 2>>"$U/uacme.err"
-    i=\$((i + 1))
-done
-RUNSH
-chmod +x "$U/run.sh"
+source test/bench/uacme_lib.sh
+uacme_prepare "$U" "$E2E_N" "ubench-$RUN"
 t0=$(date +%s.%N)
 run_bg unshare -m "$U/run.sh" || { tail -n 20 "$U/uacme.err" >&2; fail "uacme failed"; }
 t1=$(date +%s.%N)
