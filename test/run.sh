@@ -23,7 +23,16 @@ for t in "$BUILD"/test/test_*; do
     [ -x "$t" ] || continue
     run_suite "unit/$(basename "$t")" "$t"
 done
-for s in test/acme/run.sh test/host/run.sh test/e2e/run.sh; do
+# The three core suites first, then every other test/<suite>/run.sh in name order
+# (benchmarks are not tests).
+core=(test/acme/run.sh test/host/run.sh test/e2e/run.sh)
+others=()
+for s in test/*/run.sh; do
+    case " ${core[*]} " in *" $s "*) continue ;; esac
+    case "$s" in test/bench/*) continue ;; esac
+    others+=("$s")
+done
+for s in "${core[@]}" "${others[@]}"; do
     [ -f "$s" ] || continue
     run_suite "$s" bash "$s"
 done
