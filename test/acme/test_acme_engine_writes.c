@@ -52,6 +52,8 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Each test gets its own storage and engine: a failed assertion leaves nothing behind. */
+
 /* One request through the framework, as the runtime makes it. */
 static void run(struct env *env, enum fw_op op, const char *path, cJSON *body,
                 struct fw_resp *resp)
@@ -367,12 +369,12 @@ int main(void)
 {
     pe_env("PEBBLE_DIR_URL");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_read_only),
-        cmocka_unit_test(test_create_final_write_fails),
-        cmocka_unit_test(test_rotate_read_only),
-        cmocka_unit_test(test_rotate_promote_fails),
-        cmocka_unit_test(test_rotate_pending_undone),
-        cmocka_unit_test(test_delete_read_only),
+        cmocka_unit_test_setup_teardown(test_create_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_final_write_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotate_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotate_promote_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotate_pending_undone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_read_only, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
