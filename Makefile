@@ -9,7 +9,7 @@
 SAN     ?=
 BUILD   ?= build$(if $(SAN),-asan)
 CC      ?= cc
-PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8
+PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 libidn2
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
            -Iinclude -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

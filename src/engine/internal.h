@@ -95,6 +95,12 @@ struct cJSON;
 int punycode_encode(const uint32_t *cp, size_t n, char *out, size_t cap, struct err *e);
 int punycode_decode(const char *in, size_t len, uint32_t *cp, size_t *n, struct err *e);
 
+/* idn.c: order identifiers as A-labels (IDNA2008 via libidn2: NFC, lower case, punycode).
+ * ASCII input is copied unchanged; "*." stays in front. ERR_INVALID (without a field name)
+ * for a Unicode name that is no valid IDN. *out is new. */
+bool idn_is_ascii(const char *s);
+int idn_to_alabel(const char *in, char **out, struct err *e);
+
 /* policy.c: canonical names (lower case, no trailing dot, Unicode labels as xn--). With
  * pattern, '*' may appear in labels (allowed_domains entries). *out is new. */
 int policy_name_canon(const char *in, bool pattern, char **out, struct err *e);
