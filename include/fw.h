@@ -143,6 +143,12 @@ struct fw_field {
     bool required;                       /* documentation, as in Vault */
     const char *const *allowed;          /* NULL-terminated enum values, or NULL */
     bool query;                          /* also documented as a query parameter */
+    /* "" means the default (set, with `def`, on enum fields: a fixed value set checked by
+     * `allowed` or by the handler). Clients send "" for an optional value left unset: the
+     * Terraform provider >= 5.9 copies the user's config, so an omitted key_type arrives
+     * as "". The field then reads as present with the default value; any other value not
+     * in the set is still refused. */
+    bool empty_is_default;
 };
 
 /* Parsed, typed field values of one request. Opaque; borrowed by handlers. */

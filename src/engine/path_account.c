@@ -681,6 +681,7 @@ static const struct fw_field account_fields[] = {
       .desc = "Email addresses the CA may contact about the account; at least one. Kept in "
               "the order given. Fixed after creation." },
     { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .empty_is_default = true,
       .desc = "Account key type: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or rsa-8192. "
               "Fixed after creation (use rotate-key)." },
     { "eab_kid", FW_TYPE_STRING,
@@ -714,6 +715,7 @@ static const struct fw_field account_import_fields[] = {
 static const struct fw_field account_rotate_fields[] = {
     { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
     { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .empty_is_default = true,
       .desc = "Type of the new account key: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or "
               "rsa-8192." },
     { "force", FW_TYPE_BOOL, .def = "false",
