@@ -13,13 +13,16 @@
 #include "log.h"
 #include "order.h"
 
+static const char *const pem_csr[] = { "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST",
+                                       NULL };
+
 static const struct fw_field new_order_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true,
       .desc = "Name of the role to order under." },
     { .name = "identifiers", .type = FW_TYPE_COMMA_STRING_SLICE,
       .desc = "DNS names for the certificate (identifier workflow: Vault makes the key). "
               "Give identifiers or csr, not both." },
-    { .name = "csr", .type = FW_TYPE_STRING,
+    { .name = "csr", .type = FW_TYPE_STRING, .pem = pem_csr,
       .desc = "PEM certificate signing request (CSR workflow: the key stays with you). "
               "Give identifiers or csr, not both." },
     { 0 }
