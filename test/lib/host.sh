@@ -26,6 +26,7 @@
 #     HOST_DEVVAULT_ARGS   extra dev-vault flags (a bash array), e.g. (-rollback-interval 1s)
 #     HOST_SERVER_ENV      extra VAR=value words for the server's (and so the plugins')
 #                          environment; ASAN_/UBSAN_/LSAN_OPTIONS pass through by themselves
+#     HOST_LOG_FILE        where the server's log goes (default HOST_DIR/server.log)
 #     HOST_NODE_ID, HOST_RAFT_JOIN   (openbao) node name and the API address of a node to
 #                          join instead of initializing a new cluster; see test/ha
 #
@@ -70,7 +71,7 @@ host_start() {
     case "$HOST_PLUGIN_DIR" in /*) ;; *) HOST_PLUGIN_DIR=$PWD/$HOST_PLUGIN_DIR ;; esac
     mkdir -p "$HOST_DIR" "$HOST_PLUGIN_DIR" || return 1
     HOST_DIR=$(cd "$HOST_DIR" && pwd)
-    HOST_LOG=$HOST_DIR/server.log
+    HOST_LOG=${HOST_LOG_FILE:-$HOST_DIR/server.log}
     export HOST HOST_DIR HOST_PLUGIN_DIR HOST_LOG
     case "$HOST" in
         dev-vault) _host_start_devvault ;;
