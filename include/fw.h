@@ -161,7 +161,27 @@ struct fw_field {
     bool required;                       /* documentation, as in Vault */
     const char *const *allowed;          /* NULL-terminated enum values, or NULL */
     bool query;                          /* also documented as a query parameter */
+    /* "" means the default (set, with `def`, on enum fields: a fixed value set checked by
+     * `allowed` or by the handler). Clients send "" for an optional value left unset: the
+     * Terraform provider >= 5.9 copies the user's config, so an omitted key_type arrives
+     * as "". The field then reads as present with the default value; any other value not
+     * in the set is still refused. */
+    bool empty_is_default;
+    /* For text fields holding PEM: the block labels the value may consist of ("CERTIFICATE",
+     * NULL). Such a value may span lines; it must be one or more of these blocks and nothing
+     * else (400 otherwise). Every other text field refuses line breaks and tabs. */
+    const char *const *pem;
 };
+
+/* The request body as the host sends it (JSON text of len bytes) -> *out, a new object
+ * (NULL for "" and "null"). Refuses, with ERR_INVALID and a message naming the top-level
+ * field: NUL and other control characters (except line breaks and tabs, which the field
+ * rules check), invalid UTF-8, nesting deeper than FW_JSON_MAX_DEPTH, text that is not a JSON
+ * object. */
+#define FW_JSON_MAX_DEPTH 300
+/* Longest request path (relative to the mount) the framework routes; longer is a 400. */
+#define FW_MAX_PATH_LEN 2048
+int fw_request_data_parse(const char *text, size_t len, struct cJSON **out, struct err *e);
 
 /* Parsed, typed field values of one request. Opaque; borrowed by handlers. */
 struct fw_data;

@@ -971,6 +971,11 @@ static int account_unnamed(const struct fw_req *req, const struct fw_data *d,
 static const char acct_name_desc[] =
     "Name of the ACME account: letters, digits, '_', and '-' or '.' inside.";
 
+/* What the PEM fields may hold (the framework refuses any other block, a key above all). */
+static const char *const pem_certificates[] = { "CERTIFICATE", NULL };
+static const char *const pem_private_keys[] = { "PRIVATE KEY", "EC PRIVATE KEY",
+                                                "RSA PRIVATE KEY", NULL };
+
 static const struct fw_field account_fields[] = {
     { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
     { "directory_url", FW_TYPE_STRING, .required = true,
@@ -980,6 +985,7 @@ static const struct fw_field account_fields[] = {
       .desc = "Email addresses the CA may contact about the account; at least one. Kept in "
               "the order given. Fixed after creation." },
     { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .empty_is_default = true,
       .desc = "Account key type: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or rsa-8192. "
               "Fixed after creation (use rotate-key)." },
     { "eab_kid", FW_TYPE_STRING,
@@ -987,7 +993,7 @@ static const struct fw_field account_fields[] = {
     { "eab_key", FW_TYPE_STRING,
       .desc = "External Account Binding HMAC key (base64url). Used once at registration, "
               "never stored or returned." },
-    { "trusted_ca", FW_TYPE_STRING,
+    { "trusted_ca", FW_TYPE_STRING, .pem = pem_certificates,
       .desc = "PEM CA certificates trusted for the CA's HTTPS (private ACME servers). "
               "The only field that can be updated; returned byte for byte." },
     { "default_nameserver", FW_TYPE_STRING,
@@ -998,12 +1004,12 @@ static const struct fw_field account_fields[] = {
 
 static const struct fw_field account_import_fields[] = {
     { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
-    { "account_key", FW_TYPE_STRING, .required = true,
+    { "account_key", FW_TYPE_STRING, .required = true, .pem = pem_private_keys,
       .desc = "PEM private key of the existing account (PKCS#8, SEC1 or PKCS#1). Never "
               "returned." },
     { "directory_url", FW_TYPE_STRING, .required = true,
       .desc = "The ACME directory URL (https) where the account is registered." },
-    { "trusted_ca", FW_TYPE_STRING,
+    { "trusted_ca", FW_TYPE_STRING, .pem = pem_certificates,
       .desc = "PEM CA certificates trusted for the CA's HTTPS." },
     { "default_nameserver", FW_TYPE_STRING,
       .desc = "Resolver (host or host:port) for DNS-01 propagation checks." },
@@ -1013,6 +1019,7 @@ static const struct fw_field account_import_fields[] = {
 static const struct fw_field account_rotate_fields[] = {
     { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
     { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .empty_is_default = true,
       .desc = "Type of the new account key: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or "
               "rsa-8192." },
     { "force", FW_TYPE_BOOL, .def = "false",

@@ -16,7 +16,7 @@
 static const struct fw_field revoke_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true, .desc = "Name of the role." },
     { .name = "order_id", .type = FW_TYPE_STRING, .required = true, .desc = "The order id." },
-    { .name = "reason", .type = FW_TYPE_STRING, .def = "unspecified",
+    { .name = "reason", .type = FW_TYPE_STRING, .def = "unspecified", .empty_is_default = true,
       .desc = "unspecified, key_compromise, ca_compromise, affiliation_changed, superseded, "
               "cessation_of_operation, certificate_hold, remove_from_crl, "
               "privilege_withdrawn or aa_compromise (hyphens accepted too)." },
@@ -96,8 +96,6 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
     const char *reason = fw_data_str(d, "reason");
     struct order *o = NULL;
     int rc = -1;
-    if (!reason[0])
-        reason = "unspecified";
     int code = order_revoke_reason_parse(reason);
     if (code < 0)
         return err_set(e, ERR_INVALID,

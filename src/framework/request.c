@@ -218,7 +218,12 @@ void fw_handle_request(const struct fw_backend *b, const struct fw_req *req,
         fw_help(b, NULL, req, resp);
         return;
     }
-    const struct fw_path *p = fw_route(b, path, &captures);
+    struct err route_err = { 0 };
+    const struct fw_path *p = fw_route_checked(b, path, &captures, &route_err);
+    if (!p && route_err.kind == ERR_INVALID) {
+        error_response(resp, route_err.msg);
+        return;
+    }
     if (!p) {
         set_status(resp, FW_STATUS_UNSUPPORTED_PATH, "unsupported path");
         return;
@@ -257,7 +262,11 @@ enum fw_status fw_existence_check(const struct fw_backend *b, const struct fw_re
                  req->operation ? req->operation : "?");
         return FW_STATUS_INTERNAL;
     }
-    const struct fw_path *p = fw_route(b, req->path ? req->path : "", &captures);
+    const struct fw_path *p = fw_route_checked(b, req->path ? req->path : "", &captures, &e);
+    if (!p && e.kind == ERR_INVALID) {
+        snprintf(msg, msg_len, "%s", e.msg);
+        return FW_STATUS_USER_ERROR;
+    }
     if (!p) {
         snprintf(msg, msg_len, "unsupported path");
         return FW_STATUS_UNSUPPORTED_PATH;

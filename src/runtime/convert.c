@@ -32,15 +32,9 @@ int convert_request(const Pb__Request *in, struct fw_req *req, cJSON **data, str
     req->entity_id = in->entity_id ? in->entity_id : "";
     req->mount_point = in->mount_point ? in->mount_point : "";
     const char *text = in->data ? in->data : "";
-    if (*text == '\0' || strcmp(text, "null") == 0)
-        return 0;
-    cJSON *d = cJSON_Parse(text);
-    if (!d || !cJSON_IsObject(d)) {
-        cJSON_Delete(d);
-        return err_set(e, ERR_INVALID, "request data is not a JSON object");
-    }
-    *data = d;
-    req->data = d;
+    if (fw_request_data_parse(text, strlen(text), data, e) != 0)
+        return -1;
+    req->data = *data;
     return 0;
 }
 
