@@ -6,7 +6,7 @@
 #include "internal.h"
 
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 
 #include "acme.h"
 #include "log.h"
+#include "order.h"
 
 enum {
     ACCT_MAX_URL = 2048, ACCT_MAX_EMAIL = 254, ACCT_MAX_CONTACTS = 100,
@@ -23,9 +24,34 @@ enum {
 static const char *const acct_key_types[] = { "ec-256", "ec-384", "ec-521", "rsa-2048",
                                               "rsa-4096", "rsa-8192", NULL };
 
-/* Account writes are read-modify-write of one key (rotate-key appends a version); this lock
- * keeps two writers of the same plugin process from losing each other's change. */
-static pthread_mutex_t acct_write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Account writes are read-modify-write of one key (rotate-key appends a version), and
+ * deleting one must not race a role create that references it. Every account write holds
+ * the account's lock in the mount's account_locks (keylock.c: one lock per name, so a slow
+ * CA delays only the writes of its own account), and path_role.c holds it while it checks
+ * and stores a new role's acme_account_name. */
+static void acct_lock(const struct fw_req *req, const char *name, struct keylock *hold)
+{
+    keylock_wait(&((struct engine *)req->backend)->account_locks, name, hold);
+}
+
+static void acct_unlock(const struct fw_req *req, struct keylock *hold)
+{
+    keylock_release(&((struct engine *)req->backend)->account_locks, hold);
+}
+
+/* The mount's shared ACME client of the account is stale once the account changed. */
+static void acct_changed(const struct fw_req *req, const char *name)
+{
+    order_clients_drop(((struct engine *)req->backend)->clients, name);
+}
+
+/* Frees a string holding a private key, wiped first (NULL ok). */
+static void free_secret(char *s)
+{
+    if (s)
+        OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}
 
 /* ---- validation ------------------------------------------------------------------------- */
 
@@ -215,7 +241,7 @@ static int add_key_version(cJSON *st, int version, const struct crypto_key *k, i
     cJSON_AddNumberToObject(o, "key_version", version);
     cJSON_AddNumberToObject(o, "key_creation_date", (double)now);
     cJSON_AddStringToObject(o, "private_key", pem);
-    free(pem);
+    free_secret(pem);
     snprintf(ver, sizeof ver, "%d", version);
     cJSON_AddItemToObject(keys, ver, o);
     cJSON_DeleteItemFromObjectCaseSensitive(st, "active_key_version");
@@ -255,7 +281,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     const char *kid = fw_data_str(d, "eab_kid"), *hmac = fw_data_str(d, "eab_key");
     enum crypto_key_type kt;
     struct crypto_key *key = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct acme_directory dirinfo = { 0 };
     struct acme_account acct = { 0 };
     struct acme_reply rep = { 0 };
@@ -286,12 +312,12 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
 
     if (crypto_key_generate(kt, &key, e) < 0 || crypto_key_to_pem(key, &pem, e) < 0)
         goto out;
-    if (account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pem, &c, e) < 0) {
+    if (account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pem, &conn, e) < 0) {
         if (e->kind != ERR_INTERNAL)
             err_wrap(e, "directory_url");
         goto out;
     }
-    if (acme_get_directory(c, false, &dirinfo, &rep, e) < 0) {
+    if (acme_get_directory(conn.acme, false, &dirinfo, &rep, e) < 0) {
         acme_fail(e, NULL, "directory_url", "cannot read the ACME directory");
         goto out;
     }
@@ -313,7 +339,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     acme_reply_clear(&rep);
     /* The operator asked for an account at this CA: that is the terms-of-service agreement
      * (spec 000 has no separate parameter for it). */
-    if (acme_new_account(c, mailto, true, kid[0] ? &eab : NULL, &acct, &rep, e) < 0) {
+    if (acme_new_account(conn.acme, mailto, true, kid[0] ? &eab : NULL, &acct, &rep, e) < 0) {
         acme_fail(e, &rep, kid[0] ? "eab_kid" : "directory_url", "the CA refused the account");
         goto out;
     }
@@ -329,14 +355,14 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
              "account_url", acct.url ? acct.url : "", NULL);
     rc = account_reply(st, &resp->data, e);
 out:
-    acme_client_free(c);
+    account_conn_close(&conn);
     crypto_key_free(key);
-    free(pem);
+    free_secret(pem);
     free(mailto);
     acme_directory_clear(&dirinfo);
     acme_account_clear(&acct);
     acme_reply_clear(&rep);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -405,18 +431,20 @@ static int account_write(const struct fw_req *req, const struct fw_data *d,
                          struct fw_resp *resp, struct err *e)
 {
     const char *name = fw_data_str(d, "name");
+    struct keylock hold = { 0 };
     cJSON *st = NULL;
     int rc;
     if (engine_name_check("name", name, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load_json(req->storage, name, &st, e) < 0) {
         rc = e->kind == ERR_NOT_FOUND ? account_create(req, d, name, resp, e) : -1;
     } else {
         rc = account_update(req, d, st, resp, e);
-        cJSON_Delete(st);
+        account_json_free(st);
+        acct_changed(req, name);
     }
-    pthread_mutex_unlock(&acct_write_lock);
+    acct_unlock(req, &hold);
     return rc;
 }
 
@@ -427,7 +455,7 @@ static int account_read(const struct fw_req *req, const struct fw_data *d, struc
     if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
         return e->kind == ERR_NOT_FOUND ? 0 : -1;
     int rc = account_reply(st, &resp->data, e);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -437,10 +465,11 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     const char *name = fw_data_str(d, "name");
     struct account *a = NULL;
     char **roles = NULL, key[300];
+    struct keylock hold = { 0 };
     int rc = -1;
     if (engine_name_check("name", name, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load(req->storage, name, &a, e) < 0) {
         rc = e->kind == ERR_NOT_FOUND ? 0 : -1;   /* gone already: success */
         goto out;
@@ -456,23 +485,27 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
                 name, list);
         goto out;
     }
-    /* Deactivate at the CA, best effort: an unreachable or retired CA must not keep the
-     * record (and its key) in Vault forever. */
-    struct acme_client *c = NULL;
-    struct acme_account acct = { 0 };
-    struct err de = { 0 };
-    if (account_client(a, &c, &de) < 0 || acme_deactivate_account(c, &acct, NULL, &de) < 0)
-        log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
-                 de.msg, NULL);
-    acme_account_clear(&acct);
-    acme_client_free(c);
     snprintf(key, sizeof key, "account/%s", name);
     if (req->storage->del(req->storage->ctx, key, e) < 0)
         goto out;
+    acct_changed(req, name);
+    acct_unlock(req, &hold);
     log_info("engine", "acme account deleted", "name", name, NULL);
+    /* Deactivate at the CA, best effort and after the lock (a slow CA delays nobody): an
+     * unreachable or retired CA must not keep the record (and its key) in Vault forever.
+     * The key is the one loaded above, still in memory. */
+    struct account_conn conn = { 0 };
+    struct acme_account acct = { 0 };
+    struct err de = { 0 };
+    if (account_conn(a, &conn, &de) < 0 ||
+        acme_deactivate_account(conn.acme, &acct, NULL, &de) < 0)
+        log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
+                 de.msg, NULL);
+    acme_account_clear(&acct);
+    account_conn_close(&conn);
     rc = 0;
 out:
-    pthread_mutex_unlock(&acct_write_lock);
+    acct_unlock(req, &hold);
     fw_strv_free(roles);
     account_free(a);
     return rc;
@@ -490,10 +523,11 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     const char *name = fw_data_str(d, "name"), *dir = fw_data_str(d, "directory_url");
     const char *pem = fw_data_str(d, "account_key");
     struct crypto_key *key = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct acme_reply rep = { 0 };
     cJSON *st = NULL, *contacts = NULL;
+    struct keylock hold = { 0 };
     int rc = -1;
     if (engine_name_check("name", name, e) < 0 || check_directory_url(dir, e) < 0 ||
         check_trusted_ca(fw_data_str(d, "trusted_ca"), e) < 0 ||
@@ -505,7 +539,7 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         return err_set(e, ERR_INVALID, "account_key: longer than %d bytes", ACCT_MAX_KEY);
     if (crypto_key_from_pem(pem, strlen(pem), &key, e) < 0)
         return err_set(e, ERR_INVALID, "account_key: not a usable PEM private key");
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load_json(req->storage, name, &st, e) == 0) {
         err_set(e, ERR_INVALID, "name: an account named %.128s already exists", name);
         goto out;
@@ -515,15 +549,15 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     char *pkcs8 = NULL;
     if (crypto_key_to_pem(key, &pkcs8, e) < 0)
         goto out;
-    rc = account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &c, e);
-    free(pkcs8);
+    rc = account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &conn, e);
+    free_secret(pkcs8);
     if (rc < 0) {
         if (e->kind != ERR_INTERNAL)
             err_wrap(e, "directory_url");
         goto out;
     }
     rc = -1;
-    if (acme_lookup_account(c, &acct, &rep, e) < 0) {
+    if (acme_lookup_account(conn.acme, &acct, &rep, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "account_key: the CA has no account for this key");
         else
@@ -548,13 +582,13 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
              "account_url", acct.url ? acct.url : "", NULL);
     rc = account_reply(st, &resp->data, e);
 out:
-    pthread_mutex_unlock(&acct_write_lock);
-    acme_client_free(c);
+    acct_unlock(req, &hold);
+    account_conn_close(&conn);
     crypto_key_free(key);
     acme_account_clear(&acct);
     acme_reply_clear(&rep);
     cJSON_Delete(contacts);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -581,16 +615,17 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
 {
     const char *name = fw_data_str(d, "name");
     struct account *a = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct crypto_key *key = NULL;
     struct acme_reply rep = { 0 };
     cJSON *st = NULL;
+    struct keylock hold = { 0 };
     enum crypto_key_type kt;
     int rc = -1;
     if (engine_name_check("name", name, e) < 0 ||
         check_key_type("key_type", fw_data_str(d, "key_type"), &kt, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load(req->storage, name, &a, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "name: no ACME account named %.128s", name);
@@ -616,9 +651,9 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         if (v >= new_ver)
             new_ver = v + 1;
     }
-    if (crypto_key_generate(kt, &key, e) < 0 || account_client(a, &c, e) < 0)
+    if (crypto_key_generate(kt, &key, e) < 0 || account_conn(a, &conn, e) < 0)
         goto out;
-    if (acme_key_change(c, key, &rep, e) < 0) {
+    if (acme_key_change(conn.acme, key, &rep, e) < 0) {
         acme_fail(e, &rep, "name", "the CA refused the key change");
         goto out;
     }
@@ -651,12 +686,13 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
     cJSON_AddStringToObject(resp->data, "rotated_at", date);
     rc = 0;
 out:
-    pthread_mutex_unlock(&acct_write_lock);
-    acme_client_free(c);
+    acct_changed(req, name);
+    acct_unlock(req, &hold);
+    account_conn_close(&conn);
     crypto_key_free(key);
     acme_reply_clear(&rep);
     account_free(a);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 

@@ -46,7 +46,7 @@ static cJSON *revoke_reply(const struct order *o)
 static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, struct err *e)
 {
     struct account *acct = NULL;
-    struct acme_client *client = NULL;
+    struct account_conn conn = { 0 };
     struct acme_reply rep;
     cJSON *rec = NULL;
     int rc = -1;
@@ -65,9 +65,9 @@ static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, s
                     o->account);
         goto out;
     }
-    if (account_client(acct, &client, e) < 0)
+    if (account_conn(acct, &conn, e) < 0)
         goto out;
-    if (acme_revoke_cert(client, pem, code, NULL, &rep, e) < 0) {
+    if (acme_revoke_cert(conn.acme, pem, code, NULL, &rep, e) < 0) {
         const char *name = acme_problem_name(&rep.problem);
         if (strcmp(name, "alreadyRevoked") == 0) {
             rc = 0;
@@ -81,7 +81,7 @@ static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, s
     rc = 0;
 out:
     acme_reply_clear(&rep);
-    acme_client_free(client);
+    account_conn_close(&conn);
     account_free(acct);
     cJSON_Delete(rec);
     return rc;
@@ -92,6 +92,8 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
 {
     const char *id = fw_data_str(d, "order_id");
     const char *reason = fw_data_str(d, "reason");
+    struct engine *eng = req->backend;
+    struct keylock hold = { 0 };
     struct order *o = NULL;
     int rc = -1;
     if (!reason[0])
@@ -103,7 +105,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                        "affiliation_changed, superseded, cessation_of_operation, "
                        "certificate_hold, remove_from_crl, privilege_withdrawn, aa_compromise",
                        reason);
-    if (order_load_for_update(req->storage, fw_data_str(d, "name"), id, &o, e) < 0)
+    if (order_load_for_update(eng, req->storage, fw_data_str(d, "name"), id, &hold, &o, e) < 0)
         return -1;
     if (o->status == ORDER_REVOKED) {
         rc = (resp->data = revoke_reply(o)) ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
@@ -136,7 +138,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
     }
     rc = 0;
 out:
-    order_lock_release(id);
+    keylock_release(&eng->order_locks, &hold);
     order_free(o);
     return rc;
 }
