@@ -333,6 +333,13 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->finalize_url = get_str(j, "finalize_url");
     o->cert_url = get_str(j, "cert_url");
     o->revocation_reason = get_str(j, "revocation_reason");
+    /* Checked here: order_fill_empty below would turn a failed copy into "" silently. */
+    char *const strs[] = { o->id, o->role, o->account, o->csr, o->key_type, o->last_error,
+                           o->serial, o->acme_url, o->finalize_url, o->cert_url,
+                           o->revocation_reason };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (!strs[i])
+            goto oom;
     o->creation_date = get_int(j, "creation_date");
     o->last_update = get_int(j, "last_update");
     o->next_work_date = get_int(j, "next_work_date");

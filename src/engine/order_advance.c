@@ -189,7 +189,18 @@ static int step_new(struct advance *a, struct err *e)
     err_clear(&ce);
 
     if (acme_new_order(a->client, &req, &co, &rep, &ce) < 0) {
-        rc = ca_failed(a, "placing the order with the CA", &ce, &rep, e);
+        /* A local failure (ERR_INTERNAL: out of memory reading the reply, ...) may come
+         * after the CA created the order, whose URL is then lost: trying again could place
+         * a second one, so the order ends here. What the CA refused or asked to retry
+         * (ERR_RETRY) was not created. */
+        if (ce.kind == ERR_INTERNAL) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "placing the order with the CA: %s; place a new order",
+                     ce.msg);
+            rc = fail_order(a, msg, e);
+        } else {
+            rc = ca_failed(a, "placing the order with the CA", &ce, &rep, e);
+        }
         goto out;
     }
     /* From here the CA order exists: nothing may return before it is stored, or the next
@@ -212,8 +223,17 @@ static int step_new(struct advance *a, struct err *e)
     log_debug("engine", "ca order placed", "order_id", a->o->id, "url", a->o->acme_url, NULL);
     order_set_error(a->o, "");
     set_status(a, ORDER_SUBMITTED);
-    /* Stored before anything else is asked of the CA: this is the no-duplicate point. */
-    rc = save(a, e);
+    /* Stored before anything else is asked of the CA: this is the no-duplicate point. A
+     * failed save here would make the next advance place a second CA order, so it is
+     * tried again a few times (a brief storage or memory failure passes); what still
+     * fails is the same window as a crash right here, and the CA order URL is logged. */
+    for (int attempt = 0; (rc = save(a, e)) < 0 && attempt < 3; attempt++) {
+        struct timespec ts = { 0, (long)(100 << attempt) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (rc < 0)
+        log_error("engine", "the CA order was placed but could not be stored", "order_id",
+                  a->o->id, "url", a->o->acme_url, "error", e->msg, NULL);
 out:
     acme_order_clear(&co);
     acme_reply_clear(&rep);

@@ -18,6 +18,8 @@ struct memstore {
     struct mem_entry *v;
     size_t n, cap;
     int fail;
+    int fail_write;    /* > 0: the fail_write-th put/del from now fails */
+    int writes;        /* puts and dels so far */
 };
 
 /* Index of key, or of the slot where it would go (*found false). */
@@ -46,6 +48,16 @@ static int injected_failure(struct memstore *m, struct err *e)
         return 0;
     m->fail--;
     return err_set(e, ERR_INTERNAL, "memstore: injected failure") != 0;
+}
+
+/* Caller holds m->lock. Counts a write; true when it is the one to fail. */
+static bool injected_write_failure(struct memstore *m, struct err *e)
+{
+    m->writes++;
+    if (m->fail_write <= 0 || --m->fail_write > 0)
+        return false;
+    err_set(e, ERR_INTERNAL, "memstore: injected write failure");
+    return true;
 }
 
 static int mem_get(void *ctx, const char *key, char **val, size_t *len, struct err *e)
@@ -85,7 +97,7 @@ static int mem_put(void *ctx, const char *key, const char *val, size_t len, bool
     memcpy(copy, val, len);
     copy[len] = '\0';
     pthread_mutex_lock(&m->lock);
-    if (injected_failure(m, e)) {
+    if (injected_failure(m, e) || injected_write_failure(m, e)) {
         free(copy);
         rc = -1;
         goto out;
@@ -127,7 +139,7 @@ static int mem_del(void *ctx, const char *key, struct err *e)
     struct memstore *m = ctx;
     int found, rc = 0;
     pthread_mutex_lock(&m->lock);
-    if (injected_failure(m, e)) {
+    if (injected_failure(m, e) || injected_write_failure(m, e)) {
         rc = -1;
         goto out;
     }
@@ -222,4 +234,32 @@ void memstore_fail_next(struct fw_storage *s, int n)
     pthread_mutex_lock(&m->lock);
     m->fail = n;
     pthread_mutex_unlock(&m->lock);
+}
+
+void memstore_fail_write(struct fw_storage *s, int nth)
+{
+    struct memstore *m = (struct memstore *)s;
+    pthread_mutex_lock(&m->lock);
+    m->fail_write = nth;
+    pthread_mutex_unlock(&m->lock);
+}
+
+int memstore_writes(struct fw_storage *s)
+{
+    struct memstore *m = (struct memstore *)s;
+    pthread_mutex_lock(&m->lock);
+    int n = m->writes;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+size_t memstore_count_prefix(struct fw_storage *s, const char *prefix)
+{
+    struct memstore *m = (struct memstore *)s;
+    size_t n = 0, plen = strlen(prefix);
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n; i++)
+        n += strncmp(m->v[i].key, prefix, plen) == 0;
+    pthread_mutex_unlock(&m->lock);
+    return n;
 }
