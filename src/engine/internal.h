@@ -5,6 +5,7 @@
 #define PKIEXT_ENGINE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,7 @@ void keylock_release(struct keylocks *l, struct keylock *h);
 struct engine {
     struct fw_env env;              /* borrowed from the runtime, valid until cleanup */
     struct order_worker *worker;    /* NULL until orders_start */
+    atomic_bool stopping;           /* set by orders_stop: cancels the worker's CA calls */
     struct order_clients *clients;  /* ACME clients shared by the mount's orders */
     struct keylocks order_locks;    /* by order id: one advance or change at a time */
     struct keylocks account_locks;  /* by account name: account writes; role creates */

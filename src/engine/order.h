@@ -11,6 +11,7 @@
 #ifndef PKIEXT_ENGINE_ORDER_H
 #define PKIEXT_ENGINE_ORDER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -204,9 +205,10 @@ size_t order_clients_count(struct order_clients *cc);
 
 /* A cached ACME client for an account, shared across orders and threads. */
 struct order_client;
-/* *out is held until order_client_put(). ERR_NOT_FOUND when the account does not exist. */
+/* *out is held until order_client_put(). ERR_NOT_FOUND when the account does not exist.
+ * A client made here has its calls cancelled once *cancel is true (may be NULL). */
 int order_client_get(struct order_clients *cc, struct fw_storage *s, const char *account,
-                     struct order_client **out, struct err *e);
+                     const atomic_bool *cancel, struct order_client **out, struct err *e);
 /* The client (borrowed while held). */
 struct acme_client *order_client_acme(const struct order_client *c);
 void order_client_put(struct order_clients *cc, struct order_client *c);   /* NULL c ok */

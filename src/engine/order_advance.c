@@ -126,6 +126,12 @@ static int ca_failed(struct advance *a, const char *what, const struct err *ce,
                      const struct acme_reply *rep, struct err *e)
 {
     char msg[700];
+    if (order_worker_stopping(a->eng)) {
+        /* The call was cancelled for shutdown, not the CA's doing: keep what this step
+         * learnt, record no error; the order resumes after the restart. */
+        a->done = true;
+        return save(a, e);
+    }
     if (ce->kind == ERR_RETRY || ce->kind == ERR_INTERNAL)
         return retry_later(a, what, ce, rep, e);
     snprintf(msg, sizeof msg, "%s: %s", what, ce->msg);
@@ -685,7 +691,8 @@ static int open_client(struct advance *a, struct err *e)
     struct err ce;
     char msg[700];
     err_clear(&ce);
-    if (order_client_get(a->eng->clients, a->s, a->o->account, &a->held, &ce) < 0) {
+    if (order_client_get(a->eng->clients, a->s, a->o->account, &a->eng->stopping, &a->held,
+                         &ce) < 0) {
         if (ce.kind == ERR_NOT_FOUND) {
             snprintf(msg, sizeof msg, "acme account %s no longer exists; place a new order "
                      "with a role whose account exists", a->o->account);

@@ -124,7 +124,7 @@ size_t order_clients_count(struct order_clients *cc)
 }
 
 int order_client_get(struct order_clients *cc, struct fw_storage *s, const char *account,
-                     struct order_client **out, struct err *e)
+                     const atomic_bool *cancel, struct order_client **out, struct err *e)
 {
     cJSON *j = NULL;
     unsigned char fp[32];
@@ -173,6 +173,7 @@ int order_client_get(struct order_clients *cc, struct fw_storage *s, const char 
         free(c);
         goto out;
     }
+    acme_client_set_cancel(c->conn.acme, cancel);
     memcpy(c->fp, fp, sizeof fp);
     c->refs = 2;   /* the cache and the caller */
     c->next = cc->list;

@@ -159,13 +159,7 @@ void order_worker_kick(struct engine *eng, const char *id)
 
 bool order_worker_stopping(struct engine *eng)
 {
-    struct order_worker *w = eng ? eng->worker : NULL;
-    if (!w)
-        return false;
-    pthread_mutex_lock(&w->mu);
-    bool stop = w->stop;
-    pthread_mutex_unlock(&w->mu);
-    return stop;
+    return eng && atomic_load(&eng->stopping);
 }
 
 void order_worker_stats(struct engine *eng, struct order_worker_stats *out)
@@ -365,12 +359,14 @@ void orders_stop(struct engine *eng)
     struct order_worker *w = eng ? eng->worker : NULL;
     if (!w)
         return;
+    /* First cancel the CA calls in flight (the mount's shared clients watch this flag):
+     * a thread in an advance then returns within about a second, after its current step,
+     * even from a CA that never answers (order_advance stops between steps). */
+    atomic_store(&eng->stopping, true);
     pthread_mutex_lock(&w->mu);
     w->stop = true;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    /* A thread in an advance returns after its current step (order_advance checks
-     * order_worker_stopping between steps). */
     for (int i = 0; i < w->n_threads; i++)
         pthread_join(w->threads[i].tid, NULL);
     eng->worker = NULL;

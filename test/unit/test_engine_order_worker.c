@@ -3,7 +3,10 @@
  * at most one scan per due time and no reloads of known orders, a kick while an order is
  * being advanced is never lost (and a burst of kicks is one more advance, not one each),
  * and a dangling role-active/ entry is removed. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -283,6 +286,71 @@ static void test_stop_is_prompt(void **state)
     fixture_free(&f);
 }
 
+/* A CA that accepts connections and never answers (a listening socket nobody accepts on:
+ * the kernel completes the handshake). The port, or -1. */
+static int hung_ca(int *fd_out)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+        return -1;
+    *fd_out = fd;
+    return ntohs(a.sin_port);
+}
+
+/* An advance stuck on a CA that never answers does not hold up orders_stop: the worker's
+ * CA calls are cancelled, and the order is left as it was (no error recorded). */
+static void test_stop_with_hung_ca(void **state)
+{
+    (void)state;
+    struct fixture f;
+    static const char *const ids[] = { "c.example.com" };
+    struct crypto_key *k = NULL;
+    struct order *o = NULL, *back = NULL;
+    char *pem = NULL, url[128];
+    struct err e;
+    int fd = -1, port = hung_ca(&fd);
+    assert_true(port > 0);
+    fixture_init(&f);
+    assert_int_equal(crypto_key_generate(CRYPTO_KEY_EC256, &k, &e), 0);
+    assert_int_equal(crypto_key_to_pem(k, &pem, &e), 0);
+    cJSON *a = cJSON_CreateObject(), *keys = cJSON_AddObjectToObject(a, "keys");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(keys, "0"), "private_key", pem);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/dir", port);
+    cJSON_AddStringToObject(a, "directory_url", url);
+    cJSON_AddStringToObject(a, "account_url", "http://127.0.0.1/acct/1");
+    cJSON_AddNumberToObject(a, "active_key_version", 0);
+    assert_int_equal(fw_storage_put_json(f.store.inner, "account/hung", a, true, &e), 0);
+    cJSON_Delete(a);
+    assert_int_equal(order_new("web", "hung", ORDER_WF_IDENTIFIERS, ids, 1, &o, &e), 0);
+    assert_int_equal(order_save(f.store.inner, o, &e), 0);
+    fixture_start(&f);
+    wait_scans(&f, 1);
+    for (int i = 0; i < 300 && stats(&f).advances < 1; i++)
+        usleep(10 * 1000);
+    assert_int_equal(stats(&f).advances, 1);
+    usleep(500 * 1000);   /* well inside the CA call (its timeout is 30 s) */
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    orders_stop(f.eng);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    print_message("orders_stop with a hung CA: %ld ms\n", ms);
+    assert_true(ms < 2000);
+    assert_int_equal(order_load(f.store.inner, o->id, &back, &e), 0);
+    assert_int_equal(back->status, ORDER_NEW);
+    assert_string_equal(back->last_error, "");
+    order_free(back);
+    order_free(o);
+    free(pem);
+    crypto_key_free(k);
+    fixture_free(&f);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_kick_while_advancing_is_not_lost),
         cmocka_unit_test(test_dangling_entry_removed),
         cmocka_unit_test(test_stop_is_prompt),
+        cmocka_unit_test(test_stop_with_hung_ca),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
