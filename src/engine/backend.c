@@ -106,7 +106,8 @@ static void engine_invalidate_key(void *backend, const char *key)
     engine_invalidate(backend, key);
 }
 
-static const char *const engine_seal_wrap[] = { "account/", "order-key/", NULL };
+static const char *const engine_seal_wrap[] = { "account/", "account-pending/", "order-key/",
+                                                NULL };
 
 static const char engine_help[] =
     "The PKI External CA secrets engine obtains leaf certificates from external ACME\n"

@@ -76,7 +76,8 @@ struct order_challenge {
     char *url;
     char *token;
     char *status;         /* RFC 8555: pending, processing, valid, invalid */
-    char *key_auth;       /* token.thumbprint, fixed when first seen (key rotation safe) */
+    char *key_auth;       /* token.thumbprint(account key): for a pending challenge the
+                             current key's (order_keyauth.c), else the value validated */
     char *dns_value;      /* base64url(SHA-256(key_auth)) for dns-01, else "" */
     bool fulfilled;       /* the user called fulfilled-challenge for it */
     bool responded;       /* the CA was told to validate it */
@@ -156,6 +157,15 @@ int64_t order_now(void);
 void order_set_error(struct order *o, const char *msg);
 
 
+/* ---- key authorizations (order_keyauth.c) ------------------------------------------- */
+
+/* Sets c's key_auth (token.thumbprint) and, for dns-01, dns_value. */
+int order_challenge_key_auth(struct order_challenge *c, const char *thumbprint, struct err *e);
+/* Brings the key authorizations of o's pending challenges up to the account's current key
+ * (RFC 8555 §8.1), before o is shown. Reads the account only when some challenge is
+ * pending. Not saved. */
+int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e);
+
 /* ---- the status reply (order_view.c) ------------------------------------------------- */
 
 /* The status / lookup-order reply: union of the old and new shapes. New object. */
@@ -205,10 +215,11 @@ size_t order_clients_count(struct order_clients *cc);
 
 /* A cached ACME client for an account, shared across orders and threads. */
 struct order_client;
-/* *out is held until order_client_put(). ERR_NOT_FOUND when the account does not exist.
- * A client made here has its calls cancelled once *cancel is true (may be NULL). */
-int order_client_get(struct order_clients *cc, struct fw_storage *s, const char *account,
-                     const atomic_bool *cancel, struct order_client **out, struct err *e);
+/* The mount's client for the account; *out is held until order_client_put(eng->clients, *out).
+ * ERR_NOT_FOUND when the account does not exist. Its calls are cancelled once the mount's
+ * worker stops (eng->stopping). */
+int order_client_get(struct engine *eng, struct fw_storage *s, const char *account,
+                     struct order_client **out, struct err *e);
 /* The client (borrowed while held). */
 struct acme_client *order_client_acme(const struct order_client *c);
 void order_client_put(struct order_clients *cc, struct order_client *c);   /* NULL c ok */

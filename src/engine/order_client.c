@@ -123,15 +123,25 @@ size_t order_clients_count(struct order_clients *cc)
     return n;
 }
 
-int order_client_get(struct order_clients *cc, struct fw_storage *s, const char *account,
-                     const atomic_bool *cancel, struct order_client **out, struct err *e)
+int order_client_get(struct engine *eng, struct fw_storage *s, const char *account,
+                     struct order_client **out, struct err *e)
 {
+    struct order_clients *cc = eng->clients;
     cJSON *j = NULL;
     unsigned char fp[32];
     int rc = -1;
     *out = NULL;
     if (account_load_json(s, account, &j, e) < 0)
         return -1;
+    if (cJSON_GetObjectItemCaseSensitive(j, "pending_key")) {
+        /* A key rotation stopped half-way: sign with the key the CA holds. */
+        struct err se = { 0 };
+        account_json_free(j);
+        j = NULL;
+        account_settle(eng, s, account, &se);
+        if (account_load_json(s, account, &j, e) < 0)
+            return -1;
+    }
     const char *parts[] = { json_str(j, "directory_url"), json_str(j, "account_url"),
                             json_str(j, "trusted_ca"),
                             json_str(account_json_active_key(j), "private_key") };
@@ -173,7 +183,7 @@ int order_client_get(struct order_clients *cc, struct fw_storage *s, const char 
         free(c);
         goto out;
     }
-    acme_client_set_cancel(c->conn.acme, cancel);
+    acme_client_set_cancel(c->conn.acme, &eng->stopping);
     memcpy(c->fp, fp, sizeof fp);
     c->refs = 2;   /* the cache and the caller */
     c->next = cc->list;

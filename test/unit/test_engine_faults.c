@@ -282,10 +282,10 @@ static void test_new_order_write_faults(void **state)
         struct fw_resp resp;
         store_account_and_role(s);
         int w0 = memstore_writes(s);
-        memstore_fail_write(s, n);
+        memstore_fail_write_after(s, n - 1);
         handle(eng, s, "role/web/new-order", "{\"identifiers\":[\"a.example.com\"]}", &resp);
         bool failed = memstore_writes(s) - w0 >= n;
-        memstore_fail_write(s, 0);
+        memstore_fail_write_after(s, -1);
         if (failed) {
             assert_int_not_equal(resp.status, FW_STATUS_OK);
             assert_int_equal(memstore_count_prefix(s, "order/"), 0);

@@ -184,7 +184,8 @@ static void test_one_scan_per_due_time(void **state)
     struct err e;
     for (int i = 0; i < WAKEUPS; i++)
         assert_int_equal(orders_periodic(&req, &e), 0);
-    usleep(500 * 1000);
+    wait_scans(&f, 2);
+    usleep(500 * 1000);   /* time for any further (wrong) scans to show */
     st = stats(&f);
     assert_in_range(st.scans, 2, 3);
     assert_int_equal(st.sysview_calls, st.scans);
