@@ -97,6 +97,10 @@ $(BUILD)/test/%: test/unit/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 
+# The fault-injection test fails allocations on purpose: it wraps the allocator of every
+# object linked into it (the engine's static libraries included).
+$(BUILD)/test/test_engine_faults: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
 # Pebble-backed tests: run by test/acme/run.sh, not as plain unit tests.
 $(BUILD)/test-acme/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)

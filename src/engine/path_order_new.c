@@ -288,8 +288,20 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
                        : order_from_identifiers(req, r, name, list, &o, e);
     if (made < 0)
         goto out;
-    if (order_save(req->storage, o, e) < 0)
+    if (order_save(req->storage, o, e) < 0) {
+        /* The order's object is the commit point (order_save): it is not there, so its key
+         * must not stay either. Best effort: a storage that just failed may fail again, and
+         * then the key is an orphan no order points to (logged, never used). */
+        if (o->workflow == ORDER_WF_IDENTIFIERS) {
+            char kpath[128];
+            struct err de;
+            snprintf(kpath, sizeof kpath, "order-key/%s", o->id);
+            if (req->storage->del(req->storage->ctx, kpath, &de) < 0)
+                log_warn("engine", "new-order failed; its key could not be removed",
+                         "order_id", o->id, "error", de.msg, NULL);
+        }
         goto out;
+    }
     log_info("engine", "order created", "order_id", o->id, "role", name,
              "workflow", order_workflow_name(o->workflow), NULL);
     if (!(resp->data = order_view_created(o))) {
