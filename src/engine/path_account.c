@@ -425,7 +425,7 @@ static int account_read(const struct fw_req *req, const struct fw_data *d, struc
 {
     cJSON *st = NULL;
     if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
-        return e->kind == ERR_NOT_FOUND ? 0 : -1;
+        return -1;   /* a missing account is a 404 naming it */
     int rc = account_reply(st, &resp->data, e);
     cJSON_Delete(st);
     return rc;
@@ -591,11 +591,8 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         check_key_type("key_type", fw_data_str(d, "key_type"), &kt, e) < 0)
         return -1;
     pthread_mutex_lock(&acct_write_lock);
-    if (account_load(req->storage, name, &a, e) < 0) {
-        if (e->kind == ERR_NOT_FOUND)
-            err_set(e, ERR_INVALID, "name: no ACME account named %.128s", name);
-        goto out;
-    }
+    if (account_load(req->storage, name, &a, e) < 0)
+        goto out;   /* a missing account is a 404 naming it */
     if (!fw_data_bool(d, "force")) {
         bool active = false;
         if (account_has_active_orders(req->storage, name, &active, e) < 0)
