@@ -118,6 +118,9 @@ struct role {
 
 /* *out is new; ERR_NOT_FOUND when there is no such role. */
 int role_load(struct fw_storage *s, const char *name, struct role **out, struct err *e);
+/* 0 when role/<name> exists; ERR_NOT_FOUND naming the role when not (operations under a
+ * role that does not exist answer 404). */
+int role_require(struct fw_storage *s, const char *name, struct err *e);
 void role_free(struct role *r);
 
 /* Checks every identifier against the role's domain policy, resolving identity templates

@@ -273,11 +273,8 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
         return err_set(e, ERR_INVALID, has_ids ? "identifiers, csr: give one, not both"
                                                : "identifiers, csr: one of them is required");
     }
-    if (role_load(req->storage, name, &r, e) < 0) {
-        if (e->kind == ERR_NOT_FOUND)
-            err_set(e, ERR_INVALID, "name: role %s does not exist", name);
-        goto out;
-    }
+    if (role_load(req->storage, name, &r, e) < 0)
+        goto out;   /* a missing role is a 404 naming it */
     if (account_load(req->storage, r->acme_account_name, &acct, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "name: role %s uses acme account %s, which does not exist",
