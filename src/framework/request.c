@@ -63,6 +63,19 @@ static void error_response(struct fw_resp *resp, const char *msg)
         set_status(resp, FW_STATUS_INTERNAL, "internal error");
 }
 
+/* This node cannot write: the reply carries logical.ErrReadOnly's text and nothing else, so
+ * the host forwards the request to the active node (OpenBao's standbys) instead of
+ * answering 500. Not a failure of ours: logged at debug. */
+static void read_only(const struct fw_req *req, struct fw_resp *resp, const struct err *e)
+{
+    log_debug(FW_LOG_MODULE, "storage is read-only on this node", "path",
+              req->path ? req->path : "", "request_id", req->id ? req->id : "", "error",
+              e->msg, NULL);
+    cJSON_Delete(resp->warnings);
+    resp->warnings = NULL;
+    set_status(resp, FW_STATUS_READ_ONLY, fw_read_only_msg);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -166,6 +179,9 @@ static void call_handler(const struct fw_path *p, fw_handler fn, const struct fw
             break;
         case ERR_NOT_FOUND:
             fw_resp_clear(resp);
+            break;
+        case ERR_READ_ONLY:
+            read_only(req, resp, &e);
             break;
         default:
             log_failure(req, "request failed", &e);

@@ -120,6 +120,11 @@ int convert_response(const struct fw_resp *r, struct convert_reply *out)
     case FW_STATUS_UNSUPPORTED_OP:
         set_error(out, CONVERT_ERR_UNSUPPORTED_OP, "unsupported operation");
         break;
+    case FW_STATUS_READ_ONLY:
+        /* Type 0 with logical.ErrReadOnly's text: the host's ProtoErrToErr makes it an
+         * error whose text logical.ShouldForward recognises. */
+        set_error(out, CONVERT_ERR_UNKNOWN, fw_read_only_msg);
+        break;
     default:
         set_error(out, CONVERT_ERR_UNKNOWN, r->err_msg);
         break;
