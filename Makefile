@@ -95,7 +95,7 @@ $(BUILD)/test-acme/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 
-tests: all $(UNIT_BIN) $(ACME_BIN)
+tests: all dist $(UNIT_BIN) $(ACME_BIN)
 
 deps:
 	bash scripts/deps.sh
