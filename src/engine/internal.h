@@ -118,6 +118,9 @@ struct role {
 
 /* *out is new; ERR_NOT_FOUND when there is no such role. */
 int role_load(struct fw_storage *s, const char *name, struct role **out, struct err *e);
+/* 0 when role/<name> exists; ERR_NOT_FOUND naming the role when not (operations under a
+ * role that does not exist answer 404). */
+int role_require(struct fw_storage *s, const char *name, struct err *e);
 void role_free(struct role *r);
 
 /* Checks every identifier against the role's domain policy, resolving identity templates
@@ -148,6 +151,12 @@ int orders_role_has_active(struct fw_storage *s, const char *role, bool *has, st
  * returns the count in it. ERR_INVALID on bad input or too small a buffer. */
 int punycode_encode(const uint32_t *cp, size_t n, char *out, size_t cap, struct err *e);
 int punycode_decode(const char *in, size_t len, uint32_t *cp, size_t *n, struct err *e);
+
+/* idn.c: order identifiers as A-labels (IDNA2008 via libidn2: NFC, lower case, punycode).
+ * ASCII input is copied unchanged; "*." stays in front. ERR_INVALID (without a field name)
+ * for a Unicode name that is no valid IDN. *out is new. */
+bool idn_is_ascii(const char *s);
+int idn_to_alabel(const char *in, char **out, struct err *e);
 
 /* policy.c: canonical names (lower case, no trailing dot, Unicode labels as xn--). With
  * pattern, '*' may appear in labels (allowed_domains entries). *out is new. */

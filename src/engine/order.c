@@ -106,9 +106,13 @@ void order_free(struct order *o)
     free(o->id);
     free(o->role);
     free(o->account);
-    for (size_t i = 0; i < o->n_identifiers; i++)
+    for (size_t i = 0; i < o->n_identifiers; i++) {
         free(o->identifiers[i]);
+        if (o->requested)
+            free(o->requested[i]);
+    }
     free(o->identifiers);
+    free(o->requested);
     free(o->csr);
     free(o->key_type);
     free(o->last_error);
@@ -244,6 +248,16 @@ cJSON *order_to_json(const struct order *o)
         cJSON *a = authz_to_json(&o->authzs[i]);
         ok = a && cJSON_AddItemToArray(azs, a);
     }
+    if (ok && o->requested) {
+        cJSON *req = cJSON_CreateArray();
+        for (size_t i = 0; ok && req && i < o->n_identifiers; i++) {
+            cJSON *s = cJSON_CreateString(o->requested[i]);
+            ok = s && cJSON_AddItemToArray(req, s);
+        }
+        ok = ok && req && cJSON_AddItemToObject(j, "requested_identifiers", req);
+        if (!ok)
+            cJSON_Delete(req);
+    }
     if (ok && cJSON_AddItemToObject(j, "identifiers", ids)) {
         ids = NULL;
         if (cJSON_AddItemToObject(j, "authorizations", azs))
@@ -356,6 +370,16 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
         if (!(o->identifiers[o->n_identifiers] = strdup(s)))
             goto oom;
         o->n_identifiers++;
+    }
+    const cJSON *rq = cJSON_GetObjectItemCaseSensitive(j, "requested_identifiers");
+    if (cJSON_GetArraySize(rq) == (int)o->n_identifiers && o->n_identifiers > 0) {
+        if (!(o->requested = calloc(o->n_identifiers + 1, sizeof(char *))))
+            goto oom;
+        for (size_t i = 0; i < o->n_identifiers; i++) {
+            const char *s = cJSON_GetStringValue(cJSON_GetArrayItem(rq, (int)i));
+            if (!(o->requested[i] = strdup(s ? s : o->identifiers[i])))
+                goto oom;
+        }
     }
     int na = cJSON_GetArraySize(azs);
     if (na > 0 && !(o->authzs = calloc((size_t)na, sizeof *o->authzs)))

@@ -100,8 +100,11 @@ struct order {
     char *id, *role, *account;
     enum order_status status;
     enum order_workflow workflow;
-    char **identifiers;          /* NULL-terminated, in the submitted order */
+    char **identifiers;          /* NULL-terminated, in the submitted order, as A-labels (what
+                                    the CA, the CSR and the authorizations carry) */
     size_t n_identifiers;
+    char **requested;            /* the same names as the user sent them (U-labels), same
+                                    count; NULL when every one was sent as an A-label */
     char *csr;                   /* CSR workflow: the submitted PEM, byte for byte; else "" */
     char *key_type;              /* identifier workflow: "ec-256"...; else "" */
     int64_t creation_date, last_update, next_work_date, expires;
@@ -167,6 +170,10 @@ int order_challenge_key_auth(struct order_challenge *c, const char *thumbprint, 
 int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e);
 
 /* ---- the status reply (order_view.c) ------------------------------------------------- */
+
+/* The identifiers replies show: as the user sent them (o->requested, else o->identifiers),
+ * so Terraform reads back what it wrote. Borrowed, n_identifiers long. */
+char *const *order_shown_identifiers(const struct order *o);
 
 /* The status / lookup-order reply: union of the old and new shapes. New object. */
 struct cJSON *order_view_status(const struct order *o);

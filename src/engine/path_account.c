@@ -546,7 +546,7 @@ static int account_read(const struct fw_req *req, const struct fw_data *d, struc
         return -1;
     account_settle(req->backend, req->storage, fw_data_str(d, "name"), &ignored);
     if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
-        return e->kind == ERR_NOT_FOUND ? 0 : -1;
+        return -1;   /* a missing account is a 404 naming it */
     int rc = account_reply(st, &resp->data, e);
     account_json_free(st);
     return rc;
@@ -911,11 +911,8 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
     if (fw_require_writable(req, e) < 0)
         return -1;
     acct_lock(req, name, &hold);
-    if (account_load_json(req->storage, name, &st, e) < 0) {
-        if (e->kind == ERR_NOT_FOUND)
-            err_set(e, ERR_INVALID, "name: no ACME account named %.128s", name);
-        goto out;
-    }
+    if (account_load_json(req->storage, name, &st, e) < 0)
+        goto out;   /* a missing account is a 404 naming it */
     /* An earlier rotation that stopped half-way is settled first, so this one starts from
      * the key the CA really holds. */
     if (pending_settle(req->storage, name, st, e) < 0) {

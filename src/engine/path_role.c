@@ -258,8 +258,8 @@ static int role_read(const struct fw_req *req, const struct fw_data *d, struct f
         return -1;
     if (fw_storage_get_json(req->storage, key, &role, e) < 0)
         return -1;
-    if (!role)
-        return 0;   /* nil response: 404 with no data, what clients read as "gone" */
+    if (!role)   /* 404 naming the role; clients read any 404 without data as "gone" */
+        return err_set(e, ERR_NOT_FOUND, "role %s: not found", fw_data_str(d, "name"));
     int rc = role_reply(role, &resp->data, e);
     cJSON_Delete(role);
     return rc;
@@ -319,8 +319,11 @@ static const struct fw_field role_fields[] = {
               "{{identity.groups.names.<group>}}, {{identity.groups.ids.<id>.name}}; an entry "
               "whose template cannot be resolved for the requester allows nothing." },
     { "allowed_domain_options", FW_TYPE_COMMA_STRING_SLICE,
-      .desc = "How allowed_domains match: bare_domains (the names themselves), subdomains "
-              "(names below them), wildcards (wildcard identifiers), globs ('*' in entries)." },
+      .desc = "How allowed_domains match. None: each entry allows exactly its own name. "
+              "bare_domains: that exact match, kept alongside the other options. subdomains: "
+              "names below an entry, not the entry itself. wildcards: wildcard identifiers "
+              "(*.D for an entry *.D, or below D with subdomains) and www.D; required for any "
+              "*. identifier. globs: '*' in an entry matches any characters, dots included." },
     { "allowed_challenge_types", FW_TYPE_COMMA_STRING_SLICE, .def = "http-01,dns-01,tls-alpn-01",
       .desc = "ACME challenge types clients may fulfil: http-01, dns-01, tls-alpn-01." },
     { "csr_generate_key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = role_key_types,
@@ -346,10 +349,21 @@ static const struct fw_field role_list_fields[] = { { 0 } };
 
 static const char role_help[] =
     "A role is the policy for certificate orders: which ACME account they use, which\n"
-    "domains may be requested (allowed_domains, interpreted through allowed_domain_options:\n"
-    "bare_domains, subdomains, wildcards, globs), which ACME challenge types clients may\n"
-    "fulfil, and how the identifier workflow builds its key and CSR. Unicode and punycode\n"
-    "spellings of a name are the same name; matching ignores case and a trailing dot.\n"
+    "domains may be requested (allowed_domains, interpreted through allowed_domain_options),\n"
+    "which ACME challenge types clients may fulfil, and how the identifier workflow builds\n"
+    "its key and CSR. How allowed_domain_options read allowed_domains:\n"
+    "  (none)        an entry allows exactly its own name (foo.example.com allows\n"
+    "                foo.example.com, not example.com); '*' is then a plain character\n"
+    "  bare_domains  the same exact match, kept when other options are set: with\n"
+    "                subdomains, example.com allows example.com and foo.example.com\n"
+    "  subdomains    names below an entry at any depth, not the entry itself\n"
+    "  wildcards     wildcard identifiers: *.example.com for the entry *.example.com (or\n"
+    "                for the entry example.com with subdomains), and www.example.com; every\n"
+    "                *. identifier needs this option\n"
+    "  globs         '*' in an entry matches any run of characters, dots included\n"
+    "                (*.example.com allows foo.example.com and baz.foo.example.com)\n"
+    "Unicode and punycode spellings of a name are the same name; matching ignores case\n"
+    "and a trailing dot.\n"
     "Writing an existing role updates the fields sent; acme_account_name cannot change.\n"
     "Deleting a role with active orders needs force=true (body or query parameter).";
 

@@ -119,7 +119,7 @@ expect_jq '[.data.active_key_version, (.data.account_keys | keys), .data.account
 vault POST "$M/config/acme-account/letsencrypt-prod/rotate-key" '{"key_type":"rsa-9999"}'
 expect_error_mentions key_type "rotate-key: unknown key_type is a 400"
 vault POST "$M/config/acme-account/nope/rotate-key" '{}'
-expect_status 400 "rotate-key of a missing account is a 400"
+expect_not_found "account nope" "rotate-key of a missing account is a 404 naming it"
 
 # Import ACME account: a key the CA has never seen is refused
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$E2E_TMP/unknown.pem" 2>/dev/null
@@ -225,7 +225,7 @@ expect_error_mentions name "account name with / is a 400"
 vault POST "$M/config/acme-account/" "$(acct_body "$ACME_DIR" '["a@example.com"]' ec-256 "$ACME_CA_PEM")"
 expect_status 400 "empty account name is a 400"
 vault GET "$M/config/acme-account/never-created"
-expect_status 404 "read of a missing account is a 404"
+expect_not_found "account never-created" "read of a missing account is a 404 naming it"
 vault DELETE "$M/config/acme-account/never-created"
 expect_2xx "delete of a missing account succeeds"
 
@@ -414,7 +414,7 @@ done
 vault DELETE "$M/role/web-server"
 expect_2xx "spec 000 delete role web-server"
 vault GET "$M/role/web-server"
-expect_status 404 "deleted role reads as 404"
+expect_not_found "role web-server" "deleted role reads as 404 naming it"
 vault DELETE "$M/role/web-server"
 expect_2xx "deleting a missing role succeeds"
 vault DELETE "$M/role/tf-role?force=true"
