@@ -121,8 +121,11 @@ enum fw_status {
     FW_STATUS_USER_ERROR,       /* existence check: err_type 1 (400); HandleRequest: the
                                    runtime sends an {"error": msg} response (400) */
     FW_STATUS_INTERNAL,         /* err_type 0 with a generic message -> 500 */
-    FW_STATUS_READ_ONLY         /* err_type 0 with fw_read_only_msg: the host forwards the
+    FW_STATUS_READ_ONLY,        /* err_type 0 with fw_read_only_msg: the host forwards the
                                    request to the active node (a standby's 500 otherwise) */
+    FW_STATUS_NOT_FOUND         /* the object the request names does not exist; err_msg
+                                   names it. 404 {"errors":[msg]} for every operation (a nil
+                                   response would be a 204 "success" on writes) */
 };
 
 struct fw_resp {
@@ -161,7 +164,27 @@ struct fw_field {
     bool required;                       /* documentation, as in Vault */
     const char *const *allowed;          /* NULL-terminated enum values, or NULL */
     bool query;                          /* also documented as a query parameter */
+    /* "" means the default (set, with `def`, on enum fields: a fixed value set checked by
+     * `allowed` or by the handler). Clients send "" for an optional value left unset: the
+     * Terraform provider >= 5.9 copies the user's config, so an omitted key_type arrives
+     * as "". The field then reads as present with the default value; any other value not
+     * in the set is still refused. */
+    bool empty_is_default;
+    /* For text fields holding PEM: the block labels the value may consist of ("CERTIFICATE",
+     * NULL). Such a value may span lines; it must be one or more of these blocks and nothing
+     * else (400 otherwise). Every other text field refuses line breaks and tabs. */
+    const char *const *pem;
 };
+
+/* The request body as the host sends it (JSON text of len bytes) -> *out, a new object
+ * (NULL for "" and "null"). Refuses, with ERR_INVALID and a message naming the top-level
+ * field: NUL and other control characters (except line breaks and tabs, which the field
+ * rules check), invalid UTF-8, nesting deeper than FW_JSON_MAX_DEPTH, text that is not a JSON
+ * object. */
+#define FW_JSON_MAX_DEPTH 300
+/* Longest request path (relative to the mount) the framework routes; longer is a 400. */
+#define FW_MAX_PATH_LEN 2048
+int fw_request_data_parse(const char *text, size_t len, struct cJSON **out, struct err *e);
 
 /* Parsed, typed field values of one request. Opaque; borrowed by handlers. */
 struct fw_data;
@@ -183,8 +206,9 @@ const struct cJSON *fw_data_map(const struct fw_data *d, const char *name);
 
 /* A handler returns 0 with resp->data set (or left NULL for a nil response: 404 on read and
  * list, 204 on writes), or -1 with *e set: ERR_INVALID becomes a 400 {"error": msg} response,
- * ERR_NOT_FOUND a nil response, ERR_READ_ONLY FW_STATUS_READ_ONLY (forwarded by the host),
- * anything else is logged in full and returned as a generic 500. */
+ * ERR_NOT_FOUND a 404 whose errors name the missing object (FW_STATUS_NOT_FOUND, whatever
+ * the operation), ERR_READ_ONLY FW_STATUS_READ_ONLY (forwarded by the host), anything else
+ * is logged in full and returned as a generic 500. */
 typedef int (*fw_handler)(const struct fw_req *req, const struct fw_data *d,
                           struct fw_resp *resp, struct err *e);
 /* Existence check: *exists true means the resource is there (update), false means create. */

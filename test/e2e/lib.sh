@@ -129,6 +129,19 @@ expect_error_mentions() {
     fi
 }
 
+# expect_not_found WORD WHAT: a 404 whose errors name WORD (the missing order, role or
+# account), whatever the method: a write to a missing object must not answer 204.
+expect_not_found() {
+    local word=$1; shift
+    local msg
+    msg=$(printf '%s' "$BODY" | jq -r '(.errors // []) | join("; ")' 2>/dev/null)
+    if [ "$STATUS" = 404 ] && printf '%s' "$msg" | grep -qF -- "$word"; then
+        ok "$* (404: $(printf '%.160s' "$msg"))"
+    else
+        not_ok "$* (HTTP $STATUS, want 404 naming '$word'): $(printf '%.300s' "$BODY")"
+    fi
+}
+
 RFC3339_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$'
 
 # e2e_start: a host ($HOST, see test/lib/host.sh) with the plugin registered and mounted at

@@ -32,7 +32,7 @@ type mountEntry struct {
 	UUID          string                 `json:"uuid"`
 	Accessor      string                 `json:"accessor"`
 	Options       map[string]string      `json:"options"`
-	Config        map[string]interface{} `json:"config"`
+	Config        mountConfig            `json:"config"`
 	PluginVersion string                 `json:"plugin_version"`
 }
 
@@ -122,11 +122,33 @@ func (t *mountTable) enable(ctx context.Context, e mountEntry) error {
 	return t.persistLocked(ctx)
 }
 
+// tune changes a mounted entry under the table lock and persists the table;
+// change returns an error to leave the entry as it was.
+func (t *mountTable) tune(ctx context.Context, path string, change func(*mountEntry) error) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.mounts[path]
+	if m == nil {
+		return fmt.Errorf("tune of path %q failed: no mount entry found", path)
+	}
+	e := m.entry
+	if err := change(&e); err != nil {
+		return err
+	}
+	old := m.entry
+	m.entry = e
+	if err := t.persistLocked(ctx); err != nil {
+		m.entry = old
+		return err
+	}
+	return nil
+}
+
 func (t *mountTable) start(ctx context.Context, e mountEntry) (*mount, error) {
 	if ce, err := t.sys.cat.get(ctx, e.Type); err != nil || ce == nil {
 		return nil, fmt.Errorf("plugin not found in the catalog: %s", e.Type)
 	}
-	view := logical.NewStorageView(t.store, "logical/"+e.UUID+"/")
+	view := countingStorage{logical.NewStorageView(t.store, "logical/"+e.UUID+"/")}
 	cfg := map[string]string{}
 	for k, v := range e.Options {
 		cfg[k] = v

@@ -70,6 +70,27 @@ req GET sys/health
 check "sys/health reports version $HOST_VERSION" jqt ".version == \"$HOST_VERSION\" and .sealed == false"
 req GET sys/seal-status
 check "sys/seal-status reports version $HOST_VERSION (Terraform gate)" jqt ".version == \"$HOST_VERSION\" and .initialized"
+if [ "$HOST" = dev-vault ]; then
+# dev-vault imitates Vault's sys/ replies (the CLI and the Terraform provider decode them by
+# type); OpenBao answers with its own server's replies, so these shape checks are dev-vault's.
+req GET sys/health
+# Field-for-field Vault's HealthResponse and SealStatusResponse, types included.
+check "sys/health: Vault's fields and JSON types" jqt '
+    ([.initialized, .sealed, .standby, .performance_standby, .enterprise] | all(type == "boolean")) and
+    ([.server_time_utc, .echo_duration_ms, .clock_skew_ms, .replication_primary_canary_age_ms] | all(type == "number")) and
+    ([.version, .replication_performance_mode, .replication_dr_mode, .cluster_name, .cluster_id] | all(type == "string"))'
+req GET sys/seal-status
+check "sys/seal-status: Vault's fields and JSON types" jqt '
+    ([.initialized, .sealed, .migration, .recovery_seal] | all(type == "boolean")) and
+    ([.t, .n, .progress] | all(type == "number")) and
+    ([.type, .nonce, .version, .build_date, .cluster_name, .cluster_id, .storage_type] | all(type == "string"))'
+req GET auth/token/lookup-self
+check "auth/token/lookup-self: the token store's fields and JSON types" status_is 200 '
+    .mount_type == "token" and (.data |
+    ([.id, .accessor, .display_name, .entity_id, .path, .type] | all(type == "string")) and
+    ([.creation_time, .creation_ttl, .ttl, .explicit_max_ttl, .num_uses] | all(type == "number")) and
+    ([.orphan] | all(type == "boolean")) and .expire_time == null and .policies == ["root"])'
+fi
 TOKEN=nope req GET sys/mounts
 check "unknown token gets 403 permission denied" status_is 403 '.errors == ["permission denied"]'
 
@@ -112,6 +133,58 @@ req POST sys/mounts/nope '{"type":"no-such-plugin"}'
 check "enabling an unregistered type is refused" status_is 400
 req GET sys/mounts
 check "sys/mounts lists kv/ with its type and options" status_is 200 '.data["kv/"].type == "kv-test" and .data["kv/"].options.k == "v"'
+
+# ---- sys/ replies field for field (the CLI and Terraform's vault_mount decode them) ---------
+# Vault keeps mount TTLs as durations and answers integer seconds (0 = the system's 768h);
+# an echoed "0s" breaks vault_mount ("expected type 'int', got unconvertible type 'string'").
+MOUNT_TYPES='([.type, .description, .accessor, .uuid, .plugin_version, .running_plugin_version,
+    .running_sha256] | all(type == "string")) and ([.local, .seal_wrap, .external_entropy_access] | all(type == "boolean")) and ([.options] | all(type == "object")) and
+    (.config | ([.default_lease_ttl, .max_lease_ttl] | all(type == "number")) and
+               ([.force_no_cache] | all(type == "boolean")))'
+req POST sys/mounts/ttl '{"type":"kv-test","description":"d","config":{"default_lease_ttl":"0s","max_lease_ttl":"1h"}}'
+check "enable with config TTLs as Terraform sends them (\"0s\", \"1h\")" status_is 204
+req GET sys/mounts/ttl
+check "sys/mounts/<path>: Vault's fields and JSON types" status_is 200 ".data | $MOUNT_TYPES"
+check "sys/mounts/<path>: TTLs in integer seconds (0s = system 2764800, 1h = 3600)" jqt \
+    '.data.config.default_lease_ttl == 2764800 and .data.config.max_lease_ttl == 3600 and .default_lease_ttl == null and .config.max_lease_ttl == 3600'
+req GET sys/mounts
+check "sys/mounts: every entry has Vault's fields and JSON types" status_is 200 \
+    "([.data[] | $MOUNT_TYPES] | all) and .data[\"ttl/\"].config.max_lease_ttl == 3600"
+req GET sys/mounts/ttl/tune
+check "sys/mounts/<path>/tune: Vault's fields and JSON types" status_is 200 '.data |
+    ([.default_lease_ttl, .max_lease_ttl] | all(type == "number")) and ([.force_no_cache] | all(type == "boolean"))
+    and .description == "d" and .default_lease_ttl == 2764800 and .max_lease_ttl == 3600'
+req POST sys/mounts/ttl/tune '{"default_lease_ttl":"30m","max_lease_ttl":7200,"description":"tuned"}'
+check "tune TTLs and description" status_is 204
+req GET sys/mounts/ttl/tune
+check "tune read shows the tuned values in seconds" status_is 200 \
+    '.data.default_lease_ttl == 1800 and .data.max_lease_ttl == 7200 and .data.description == "tuned"'
+req GET sys/mounts/ttl
+check "mount read shows the tuned values in seconds" status_is 200 \
+    '.data.config.default_lease_ttl == 1800 and .data.config.max_lease_ttl == 7200 and .data.description == "tuned"'
+req POST sys/mounts/ttl/tune '{"default_lease_ttl":"3h"}'
+check "tune: a default above the max is refused" status_is 400 '.errors[0] | test("greater than")'
+req POST sys/mounts/ttl/tune '{"default_lease_ttl":"system","max_lease_ttl":"system"}'
+req GET sys/mounts/ttl/tune
+check "tune to \"system\" goes back to the system TTLs" status_is 200 \
+    '.data.default_lease_ttl == 2764800 and .data.max_lease_ttl == 2764800'
+req POST sys/mounts/badttl '{"type":"kv-test","config":{"default_lease_ttl":"soon"}}'
+check "enable with an unparsable TTL is refused" status_is 400 '.errors[0] | test("default_lease_ttl")'
+req GET sys/mounts/badttl
+check "nothing mounted after the refused enable" status_is 400
+req DELETE sys/mounts/ttl
+check "disable gives 204" status_is 204
+req GET sys/mounts/ttl
+check "a disabled mount reads as Vault's 400" status_is 400 '.errors[0] | test("No secret engine mount at ttl/")'
+req GET sys/plugins/catalog
+check "sys/plugins/catalog: names by type and detailed entries, Vault's JSON types" status_is 200 '
+    (.data.secret | type == "array" and all(type == "string") and index("kv-test") != null) and
+    (.data.detailed | all(([.type, .name, .version, .sha256] | all(type == "string")) and
+                          ([.builtin] | all(type == "boolean"))))'
+req GET sys/plugins/catalog/secret/kv-test
+check "sys/plugins/catalog/secret/<name>: Vault's fields and JSON types" status_is 200 '.data |
+    ([.name, .command, .sha256, .version] | all(type == "string")) and ([.args] | all(type == "array")) and
+    ([.builtin] | all(type == "boolean"))'
 
 # ---- data paths ------------------------------------------------------------------------------
 req PUT kv/data/a '{"s":"hello","n":1.50,"big":12345678901,"list":[1,"x"],"obj":{"k":true}}'
