@@ -64,7 +64,8 @@ static void engine_cleanup(void *backend)
     free(eng);
 }
 
-static const char *const engine_seal_wrap[] = { "account/", "order-key/", NULL };
+static const char *const engine_seal_wrap[] = { "account/", "account-pending/", "order-key/",
+                                                NULL };
 
 static const char engine_help[] =
     "The PKI External CA secrets engine obtains leaf certificates from external ACME\n"

@@ -59,6 +59,8 @@ static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, s
         err_set(e, ERR_INTERNAL, "certificate %s: stored record has no certificate", o->serial);
         goto out;
     }
+    struct err se = { 0 };
+    account_settle(s, o->account, &se);   /* sign with the key the CA holds */
     if (account_load(s, o->account, &acct, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "order_id: the order's acme account %s no longer exists",
@@ -112,6 +114,12 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                 "certificate can be revoked", o->id, order_status_name(o->status));
         goto out;
     }
+    /* The CA's revocation cannot be undone, so this node first shows it can write: the
+     * order is stored unchanged (a standby's read-only storage stops the request here and
+     * the host forwards it). Should the save after the CA call fail, the order still says
+     * completed and a repeated revoke finds it alreadyRevoked at the CA: nothing is lost. */
+    if (fw_require_writable(req, e) < 0 || order_save(req->storage, o, e) < 0)
+        goto out;
     if (revoke_at_ca(req->storage, o, code, e) < 0)
         goto out;
     char *rn = strdup(order_revoke_reason_name(code));

@@ -469,8 +469,8 @@ if wait_status $ROLE "$id" completed 30; then ok "raced order completed"; else n
 
 # ---- crash safety: SIGKILL the plugin after each transition -------------------------------------
 
-# The plugin process dev-vault launched for this test (a child of our dev-vault).
-plugin_pid() { pgrep -P "${E2E_PIDS[0]}" -f vault-plugin-secrets-pki-external-ca | head -1; }
+# The plugin process the host launched for this test (a child of the server).
+plugin_pid() { host_plugin_pids vault-plugin-secrets-pki-external-ca | head -1; }
 kill_plugin() {
     local pid; pid=$(plugin_pid)
     if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; wait_gone "$pid"; echo "$pid"; fi
@@ -543,24 +543,14 @@ kill_plugin >/dev/null
 kill -CONT "$PEBBLE_NOW"
 if wait_status $ROLE "$idd" completed 90; then ok "crash after notify: order completed"; else not_ok "crash after notify (last $LAST_STATUS)"; fi
 
-# Restart dev-vault itself on its -data directory while an order waits for the user.
+# Restart the server itself on its storage while an order waits for the user.
 new_order $ROLE '{"identifiers":["restart.example.com"]}'
 idr=$ORDER
 wait_status $ROLE "$idr" awaiting-challenge-fulfillment 30 || true
 challenge $ROLE "$idr" restart.example.com http-01
 publish restart.example.com http-01
-DV=${E2E_PIDS[0]}
-kill "$DV"; wait "$DV" 2>/dev/null
-"$E2E_ROOT/build/dev-vault" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
-    -data "$E2E_TMP/data" >"$E2E_TMP/dev-vault2.out" 2>>"$E2E_TMP/dev-vault.log" &
-E2E_PIDS[0]=$!
-addr=""
-for _ in $(seq 1 100); do
-    addr=$(grep -oE '(https?://)?127\.0\.0\.1:[0-9]+' "$E2E_TMP/dev-vault2.out" | head -1)
-    [ -n "$addr" ] && break; sleep 0.1
-done
-case "$addr" in http*) ;; *) addr="http://$addr" ;; esac
-VAULT_ADDR=$addr
+host_restart || not_ok "$HOST restart: $(tail -3 "$HOST_LOG")"
+VAULT_ADDR=$HOST_ADDR
 [ "$(order_status $ROLE "$idr")" = awaiting-challenge-fulfillment ] && ok "dev-vault restarted: order still awaiting" \
     || not_ok "dev-vault restarted: status $(order_status $ROLE "$idr")"
 fulfilled $ROLE "$idr" restart.example.com http-01

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Host tests: a KV test plugin run by build/dev-vault (the Vault SDK's own host-side
-# plugin code), driven with plain curl + jq, the way Vault's HTTP API is used.
+# Host tests: a KV test plugin run by a host (HOST=dev-vault: build/dev-vault, the Vault SDK's
+# own host-side plugin code; HOST=openbao: the real OpenBao server, see test/lib/host.sh),
+# driven with plain curl + jq, the way Vault's HTTP API is used. The same checks run on both;
+# where the real server differs from dev-vault the check says why and asserts what it does.
 #   KV_PLUGIN   plugin binary under test (default $BUILD/vault-plugin-kv-test, the C one;
 #               $BUILD/vault-plugin-kv-test-go is the same plugin on the Go SDK)
 # Prints "ok - name" / "not ok - name", ends with "N passed, N failed", exits 1 on any failure.
@@ -23,13 +25,21 @@ command -v curl >/dev/null || missing+=("curl (apt-get install -y curl)")
 command -v jq >/dev/null || missing+=("jq (apt-get install -y jq)")
 command -v openssl >/dev/null || missing+=("openssl (apt-get install -y openssl)")
 command -v go >/dev/null || missing+=("go (Go >= 1.25 toolchain from https://go.dev/dl, on PATH)")
-[ -x "$DEVVAULT" ] || missing+=("$DEVVAULT (run: make build/dev-vault)")
+HOST=${HOST:-dev-vault}
+HOST_DEVVAULT=$DEVVAULT
+if [ "$HOST" = openbao ]; then
+    [ -x "${HOST_BAO:-${PKIEXT_VENV:-/opt/pkiext/venv}/bin/bao}" ] || missing+=("bao (run: bash scripts/deps.sh)")
+else
+    [ -x "$DEVVAULT" ] || missing+=("$DEVVAULT (run: make build/dev-vault)")
+fi
 [ -x "$KV_PLUGIN" ] || missing+=("$KV_PLUGIN (run: make $BUILD/vault-plugin-kv-test, or set KV_PLUGIN)")
 if [ ${#missing[@]} -gt 0 ]; then
     for m in "${missing[@]}"; do nok "prerequisite: missing $m"; done
     finish
 fi
-echo "# plugin under test: $KV_PLUGIN"
+echo "# plugin under test: $KV_PLUGIN, host: $HOST"
+# The version each host reports: dev-vault's -version default, OpenBao its own.
+HOST_VERSION=$([ "$HOST" = openbao ] && echo 2.7.2 || echo 2.0.0)
 
 TMP=$(mktemp -d /tmp/host-test.XXXXXX)
 trap cleanup EXIT
@@ -40,7 +50,9 @@ SHA=$(sha256sum "$TMP/plugins/kv-test" | cut -d' ' -f1)
     cd "$ROOT/test/bench/goplugin" && go build -o "$TMP/plugins/kv-go" .) ||
     { nok "build the Go test tools (test/host/cmd)"; finish; }
 
-if (cd "$ROOT/test/host" && go test -count=1 . > "$TMP/gotest.log" 2>&1); then
+# dev-vault's own Go unit tests: a property of dev-vault, run in its pass only.
+if [ "$HOST" = openbao ]; then :
+elif (cd "$ROOT/test/host" && go test -count=1 . > "$TMP/gotest.log" 2>&1); then
     ok "dev-vault unit tests: HTTP mapping, identities, routing (go test)"
 else
     nok "dev-vault unit tests: HTTP mapping, identities, routing (go test)"; sed 's/^/#   /' "$TMP/gotest.log"
@@ -51,17 +63,18 @@ cat > "$TMP/entities.json" <<'EOF'
 EOF
 
 # ---- host up, health ---------------------------------------------------------------------
-start_host -rollback-interval 1s -entities "$TMP/entities.json" || { nok "dev-vault starts"; finish; }
-ok "dev-vault starts and prints its address for -addr 127.0.0.1:0 ($ADDR)"
+start_host -rollback-interval 1s -entities "$TMP/entities.json" || { nok "$HOST starts"; finish; }
+ok "$HOST starts on a free loopback port ($ADDR)"
+T_MOUNTED=$SECONDS
 req GET sys/health
-check "sys/health reports version 2.0.0" jqt '.version == "2.0.0" and .sealed == false'
+check "sys/health reports version $HOST_VERSION" jqt ".version == \"$HOST_VERSION\" and .sealed == false"
 # Field-for-field Vault's HealthResponse and SealStatusResponse, types included.
 check "sys/health: Vault's fields and JSON types" jqt '
     ([.initialized, .sealed, .standby, .performance_standby, .enterprise] | all(type == "boolean")) and
     ([.server_time_utc, .echo_duration_ms, .clock_skew_ms, .replication_primary_canary_age_ms] | all(type == "number")) and
     ([.version, .replication_performance_mode, .replication_dr_mode, .cluster_name, .cluster_id] | all(type == "string"))'
 req GET sys/seal-status
-check "sys/seal-status reports version 2.0.0 (Terraform gate)" jqt '.version == "2.0.0" and .initialized'
+check "sys/seal-status reports version $HOST_VERSION (Terraform gate)" jqt ".version == \"$HOST_VERSION\" and .initialized"
 check "sys/seal-status: Vault's fields and JSON types" jqt '
     ([.initialized, .sealed, .migration, .recovery_seal] | all(type == "boolean")) and
     ([.t, .n, .progress] | all(type == "number")) and
@@ -77,12 +90,30 @@ check "unknown token gets 403 permission denied" status_is 403 '.errors == ["per
 
 # ---- catalog -------------------------------------------------------------------------------
 req PUT sys/plugins/catalog/secret/kv-test "{\"sha256\":\"$(echo other | sha256sum | cut -d' ' -f1)\",\"command\":\"kv-test\"}"
-check "register with a wrong sha256 is refused" status_is 400 '.errors[0] | test("checksum")'
+if [ "$HOST" = openbao ]; then
+    # OpenBao stores the entry (a binary that cannot run has no version to record) and checks
+    # the sum when it runs the plugin: the mount is what fails. A stale unversioned entry
+    # would also shadow the versioned one registered below, so it is deleted.
+    check "register with a wrong sha256 is stored (OpenBao checks at run time)" status_is 204
+    req POST sys/mounts/bad '{"type":"kv-test"}'
+    check "enable with a wrong sha256 is refused" status_is 400 '.errors[0] | test("checksum")'
+    req DELETE sys/plugins/catalog/secret/kv-test
+else
+    check "register with a wrong sha256 is refused" status_is 400 '.errors[0] | test("checksum")'
+fi
 req PUT sys/plugins/catalog/secret/kv-test "{\"sha256\":\"$SHA\",\"command\":\"../kv-test\"}"
-check "register outside the plugin directory is refused" status_is 400
+if [ "$HOST" = openbao ]; then
+    # OpenBao's catalog answers this with its internal-error status, message intact.
+    check "register outside the plugin directory is refused (OpenBao: 500, parent references)" \
+        status_is 500 '.errors[0] | test("parent references")'
+else
+    check "register outside the plugin directory is refused" status_is 400
+fi
 req PUT sys/plugins/catalog/secret/kv-test "{\"sha256\":\"$SHA\",\"command\":\"kv-test\"}"
 check "register kv-test (sha256 + command)" status_is 204
-req GET sys/plugins/catalog/secret/kv-test
+# OpenBao asks a plugin registered without a version for its own (RunningVersion, v0.1.0
+# here) and files the entry under it, so the read names that version.
+req GET "sys/plugins/catalog/secret/kv-test$([ "$HOST" = openbao ] && echo '?version=v0.1.0')"
 check "catalog read returns the sha256 and command" status_is 200 ".data.sha256 == \"$SHA\" and .data.command == \"kv-test\""
 req LIST sys/plugins/catalog/secret
 check "catalog list contains kv-test" status_is 200 '.data.keys | index("kv-test") != null'
@@ -154,7 +185,12 @@ req PUT kv/data/a '{"s":"hello","n":1.50,"big":12345678901,"list":[1,"x"],"obj":
 check "write data/a gives 204" status_is 204
 req GET kv/data/a
 check "read data/a returns the JSON body" status_is 200 '.data.s == "hello" and .data.n == 1.5 and .data.big == 12345678901 and .data.list == [1,"x"] and .data.obj.k == true'
-check "read reply has Vault's envelope" jqt '(keys | sort) == (["auth","data","lease_duration","lease_id","mount_type","renewable","request_id","warnings","wrap_info"]) and .mount_type == "kv-test" and (.request_id | length) == 36'
+if [ "$HOST" = openbao ]; then
+    # OpenBao's envelope has no mount_type (Vault added it in 1.13, after the fork).
+    check "read reply has OpenBao's envelope" jqt '(keys | sort) == (["auth","data","lease_duration","lease_id","renewable","request_id","warnings","wrap_info"]) and (.request_id | length) == 36'
+else
+    check "read reply has Vault's envelope" jqt '(keys | sort) == (["auth","data","lease_duration","lease_id","mount_type","renewable","request_id","warnings","wrap_info"]) and .mount_type == "kv-test" and (.request_id | length) == 36'
+fi
 req PUT kv/data/dir/b '{"v":2}'
 req LIST kv/data
 check "LIST data/ returns keys" status_is 200 '.data.keys | (index("a") != null and index("dir/") != null)'
@@ -218,9 +254,12 @@ check "entity token from -entities is accepted" status_is 200
 # Identity end to end: the Go twin reads EntityInfo/GroupsForEntity back over the broker.
 req PUT sys/plugins/catalog/secret/kv-go "{\"sha256\":\"$(sha256sum "$TMP/plugins/kv-go" | cut -d' ' -f1)\",\"command\":\"kv-go\"}"
 req POST sys/mounts/gokv '{"type":"kv-go"}'
+# dev-vault takes the entity ID from the file; OpenBao generates one (host_entities).
+ALICE_ID=ent-alice
+if [ "$HOST" = openbao ]; then req GET identity/entity/name/alice; ALICE_ID=$(jq -r .data.id "$TMP/body"); fi
 TOKEN=alice-token req GET gokv/identity
-check "request carries entity_id; SystemView EntityInfo/GroupsForEntity answer from -entities" status_is 200 \
-    '.data == {"entity_id":"ent-alice","name":"alice","metadata":{"team":"pki"},"groups":["admins"]}'
+check "request carries entity_id; SystemView EntityInfo/GroupsForEntity answer the token's entity" status_is 200 \
+    ".data == {\"entity_id\":\"$ALICE_ID\",\"name\":\"alice\",\"metadata\":{\"team\":\"pki\"},\"groups\":[\"admins\"]}"
 req GET gokv/identity
 check "root token has no entity" status_is 200 '.data.entity_id == "" and .data.groups == []'
 req DELETE sys/mounts/gokv
@@ -251,9 +290,15 @@ check "a new plugin process runs" bash -c 'p=$(pgrep -P "$1"); [ -n "$p" ] && ! 
 
 # ---- rollback ---------------------------------------------------------------------------------------
 req GET kv/stats; r1=$(jq -r '.data.rollbacks' "$TMP/body")
-sleep 2.5
-req GET kv/stats; r2=$(jq -r '.data.rollbacks' "$TMP/body")
-check "periodic rollback reaches the plugin (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
+if [ "$HOST" = openbao ]; then
+    # OpenBao's rollback manager ticks once a minute (not configurable): checked below,
+    # once the rest of this phase has used up most of that minute.
+    :
+else
+    sleep 2.5
+    req GET kv/stats; r2=$(jq -r '.data.rollbacks' "$TMP/body")
+    check "periodic rollback reaches the plugin (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
+fi
 
 # ---- load ---------------------------------------------------------------------------------------------
 "$TMP/load" -addr "http://$ADDR" -mount kv -clients 16 -n 1000 -op mixed > "$TMP/load.json" 2>&1
@@ -292,6 +337,16 @@ check "control: openssl with the trusted certificate gets an HTTP/2 answer ($TLS
 "$TMP/mtlsprobe" "$KV_PLUGIN" > "$TMP/probe.json" 2>&1
 check "gRPC health: host's certificate SERVING, none and foreign refused ($(jq -c 'map_values(.[0:40])' "$TMP/probe.json" 2>/dev/null || cat "$TMP/probe.json"))" \
     jqf "$TMP/probe.json" '.host_cert == "SERVING" and (.no_cert | startswith("refused")) and (.foreign_cert | startswith("refused"))'
+
+if [ "$HOST" = openbao ]; then
+    r2=$r1
+    while [ $((SECONDS - T_MOUNTED)) -lt 75 ]; do
+        req GET kv/stats; r2=$(jq -r '.data.rollbacks' "$TMP/body")
+        [ "${r2:-0}" -gt "${r1:-0}" ] && break
+        sleep 1
+    done
+    check "periodic rollback reaches the plugin within OpenBao's minute (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
+fi
 
 # ---- unmount --------------------------------------------------------------------------------------
 req DELETE sys/mounts/empty
