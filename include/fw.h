@@ -206,11 +206,9 @@ const struct cJSON *fw_data_map(const struct fw_data *d, const char *name);
 
 /* A handler returns 0 with resp->data set (or left NULL for a nil response: 404 on read and
  * list, 204 on writes), or -1 with *e set: ERR_INVALID becomes a 400 {"error": msg} response,
-    FW_STATUS_READ_ONLY,        /* err_type 0 with fw_read_only_msg: the host forwards the
-                                   request to the active node (a standby's 500 otherwise) */
-    FW_STATUS_NOT_FOUND         /* the object the request names does not exist; err_msg
-                                   names it. 404 {"errors":[msg]} for every operation (a nil
-                                   response would be a 204 "success" on writes) */
+ * ERR_NOT_FOUND a 404 whose errors name the missing object (FW_STATUS_NOT_FOUND, whatever
+ * the operation), ERR_READ_ONLY FW_STATUS_READ_ONLY (forwarded by the host), anything else
+ * is logged in full and returned as a generic 500. */
 typedef int (*fw_handler)(const struct fw_req *req, const struct fw_data *d,
                           struct fw_resp *resp, struct err *e);
 /* Existence check: *exists true means the resource is there (update), false means create. */
