@@ -163,4 +163,81 @@ fulfilled $ROLE "$ID" rot-after.example.com http-01
 wait_status $ROLE "$ID" completed 60 && ok "a new order on the rotated account completes" ||
     not_ok "new order after rotation: $LAST_STATUS"
 
+# ---- a node whose storage is read-only (issue 9 item 8) ---------------------------------------
+# dev-vault's SIGUSR1 makes every mount's storage answer writes with logical.ErrReadOnly, as
+# an HA standby's does. Each write must fail with that text (the one OpenBao forwards on)
+# and change nothing, at the CA included. OpenBao standbys: the HA cluster suite.
+expect_read_only() {
+    if [ "$STATUS" != 200 ] && [ "$STATUS" != 204 ] &&
+       printf '%s' "$BODY" | jq -e '.errors | any(contains("cannot write to readonly storage"))' >/dev/null 2>&1; then
+        ok "$* on read-only storage: HTTP $STATUS cannot write to readonly storage"
+    else
+        not_ok "$* on read-only storage: HTTP $STATUS $(printf '%.300s' "$BODY")"
+    fi
+}
+ca_cert_status() {   # SERIAL (colon hex): Pebble's view, "Valid" or "Revoked"
+    curl -sk "$PEBBLE_MGMT_URL/cert-status-by-serial/$(printf '%s' "$1" | tr -d ':' | sed 's/^0*//')" |
+        jq -r '.Status // empty' 2>/dev/null
+}
+if [ "${HOST:-dev-vault}" = dev-vault ]; then
+    vault PUT "$M/config/acme-account/spare" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
+        '{directory_url:$d, trusted_ca:$ca, email_contacts:["ops@example.com"]}')"
+    expect_status 200 "create a spare account"
+    vault GET "$M/config/acme-account/$ACCT"
+    KEYS_BEFORE=$(printf '%s' "$BODY" | jq -c '[.data.active_key_version, (.data.account_keys | keys)]')
+    vault GET "$M/role/$ROLE/order/${ORD[http]}/status"
+    SERIAL=$(printf '%s' "$BODY" | jq -r .data.serial_number)
+    [ "$(ca_cert_status "$SERIAL")" = Valid ] && ok "Pebble: the http order's certificate is valid" ||
+        not_ok "Pebble status of $SERIAL: $(ca_cert_status "$SERIAL")"
+    N_BEFORE=$(vault LIST "$M/lookup/orders"; printf '%s' "$BODY" | jq '.data.keys | length')
+
+    kill -USR1 "$HOST_PID"
+    for i in $(seq 1 50); do grep -q '"read_only": *true\|read_only=true' "$HOST_LOG" && break; sleep 0.1; done
+    vault POST "$M/config/acme-account/$ACCT/rotate-key" '{"force":true}'
+    expect_read_only "rotate-key"
+    vault PUT "$M/config/acme-account/ro-new" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
+        '{directory_url:$d, trusted_ca:$ca, email_contacts:["ops@example.com"]}')"
+    expect_read_only "account create"
+    vault DELETE "$M/config/acme-account/spare"
+    expect_read_only "account delete"
+    vault PUT "$M/role/$ROLE/order/${ORD[http]}/revoke" '{"reason":"superseded"}'
+    expect_read_only "revoke"
+    vault PUT "$M/role/$ROLE/new-order" '{"identifiers":["ro.example.com"]}'
+    expect_read_only "new-order"
+    vault GET "$M/config/acme-account/$ACCT"
+    expect_status 200 "reads still work on read-only storage"
+    kill -USR1 "$HOST_PID"
+    for i in $(seq 1 50); do grep -q '"read_only": *false\|read_only=false' "$HOST_LOG" && break; sleep 0.1; done
+
+    vault GET "$M/config/acme-account/$ACCT"
+    expect_jq '[.data.active_key_version, (.data.account_keys | keys)]' "$KEYS_BEFORE" "account keys unchanged"
+    vault GET "$M/config/acme-account/ro-new"
+    expect_status 404 "no account was created"
+    vault GET "$M/config/acme-account/spare"
+    expect_status 200 "the spare account is still there"
+    [ "$(ca_cert_status "$SERIAL")" = Valid ] && ok "Pebble: the certificate was not revoked" ||
+        not_ok "Pebble status of $SERIAL after the refused revoke: $(ca_cert_status "$SERIAL")"
+    vault GET "$M/role/$ROLE/order/${ORD[http]}/status"
+    expect_jq '.data.order_status' '"completed"' "the order still says completed"
+    vault LIST "$M/lookup/orders"
+    expect_jq '.data.keys | length' "$N_BEFORE" "no order was stored"
+    vault PUT "$M/role/$ROLE/new-order" '{"identifiers":["ro-after.example.com"]}'
+    ID=$(printf '%s' "$BODY" | jq -r '.data.order_id // empty')
+    wait_status $ROLE "$ID" awaiting-challenge-fulfillment 30
+    challenge $ROLE "$ID" ro-after.example.com http-01
+    publish ro-after.example.com http-01
+    fulfilled $ROLE "$ID" ro-after.example.com http-01
+    if wait_status $ROLE "$ID" completed 60; then ok "the account's stored key still works at the CA"
+    else
+        vault GET "$M/role/$ROLE/order/$ID/status"
+        not_ok "order after the read-only phase: $LAST_STATUS: $(printf '%s' "$BODY" | jq -r .data.last_error)"
+    fi
+    vault PUT "$M/role/$ROLE/order/${ORD[http]}/revoke" '{"reason":"superseded"}'
+    expect_status 200 "revoke once storage is writable"
+    [ "$(ca_cert_status "$SERIAL")" = Revoked ] && ok "Pebble: revoked now" ||
+        not_ok "Pebble status of $SERIAL: $(ca_cert_status "$SERIAL")"
+else
+    echo "# read-only storage checks: dev-vault only (OpenBao standbys: the HA cluster suite)"
+fi
+
 e2e_finish
