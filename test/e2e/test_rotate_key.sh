@@ -8,6 +8,8 @@ set -u
 cd "$(dirname "$0")/../.."
 # shellcheck source=test/e2e/lib.sh
 source test/e2e/lib.sh
+# shellcheck source=test/e2e/orders_lib.sh
+source test/e2e/orders_lib.sh
 
 e2e_start || { e2e_finish; exit 1; }
 e2e_pebble_start || { e2e_finish; exit 1; }
@@ -15,44 +17,6 @@ e2e_pebble_start || { e2e_finish; exit 1; }
 M=$MOUNT
 ROLE=web
 ACCT=pebble
-
-order_status() {
-    vault GET "$M/role/$1/order/$2/status"
-    if [ "$STATUS" = 200 ]; then printf '%s' "$BODY" | jq -r .data.order_status; else echo "http-$STATUS"; fi
-}
-
-# wait_status ROLE ID WANT SECONDS (generous bounds: this asserts a state, not a time)
-wait_status() {
-    local i
-    for i in $(seq 1 $(($4 * 10))); do
-        LAST_STATUS=$(order_status "$1" "$2")
-        [ "$LAST_STATUS" = "$3" ] && return 0
-        case "$LAST_STATUS" in error|expired|revoked) return 1 ;; esac
-        sleep 0.1
-    done
-    return 1
-}
-
-challenge() {   # ROLE ID IDENT TYPE: sets TOKEN KEYAUTH DNSVAL
-    vault GET "$M/role/$1/order/$2/challenge?challenge_type=$4&identifier=$3"
-    TOKEN=$(printf '%s' "$BODY" | jq -r '.data.challenge_token // empty')
-    KEYAUTH=$(printf '%s' "$BODY" | jq -r '.data.challenge_auth // empty')
-    DNSVAL=$(printf '%s' "$BODY" | jq -r '.data.dns_record_value // empty')
-}
-
-cts() { curl -sS -o /dev/null -X POST "$CHALLTESTSRV_URL/$1" -d "$2"; }
-
-publish() {   # IDENT TYPE
-    case "$2" in
-        http-01) cts add-http01 "{\"token\":\"$TOKEN\",\"content\":\"$KEYAUTH\"}" ;;
-        dns-01) cts set-txt "{\"host\":\"_acme-challenge.$1.\",\"value\":\"$DNSVAL\"}" ;;
-    esac
-}
-
-fulfilled() {   # ROLE ID IDENT TYPE
-    vault PUT "$M/role/$1/order/$2/fulfilled-challenge" \
-        "{\"identifier\":\"$3\",\"challenge_type\":\"$4\"}"
-}
 
 # base64url(sha256(text)), the dns-01 TXT value of a key authorization
 dns_value_of() { printf '%s' "$1" | openssl dgst -sha256 -binary | base64 -w0 | tr '+/' '-_' | tr -d '='; }
@@ -143,8 +107,7 @@ for t in http dns mixed; do
     if wait_status $ROLE "${ORD[$t]}" completed 60; then
         ok "order $t completed after the forced rotation"
     else
-        vault GET "$M/role/$ROLE/order/${ORD[$t]}/status"
-        not_ok "order $t after the forced rotation: $LAST_STATUS: $(printf '%s' "$BODY" | jq -r .data.last_error)"
+        not_ok "order $t after the forced rotation: $LAST_STATUS: $(last_error $ROLE "${ORD[$t]}")"
     fi
 done
 challenge $ROLE "${ORD[http]}" rot-http.example.com http-01
@@ -154,14 +117,8 @@ expect_status 200 "rotate-key again once nothing is active"
 challenge $ROLE "${ORD[http]}" rot-http.example.com http-01
 expect_jq '.data.challenge_auth' "\"$A1\"" "a completed order's challenge reads the same after another rotation"
 
-vault PUT "$M/role/$ROLE/new-order" '{"identifiers":["rot-after.example.com"]}'
-ID=$(printf '%s' "$BODY" | jq -r '.data.order_id // empty')
-wait_status $ROLE "$ID" awaiting-challenge-fulfillment 30
-challenge $ROLE "$ID" rot-after.example.com http-01
-publish rot-after.example.com http-01
-fulfilled $ROLE "$ID" rot-after.example.com http-01
-wait_status $ROLE "$ID" completed 60 && ok "a new order on the rotated account completes" ||
-    not_ok "new order after rotation: $LAST_STATUS"
+order_http01 $ROLE rot-after.example.com && ok "a new order on the rotated account completes" ||
+    not_ok "new order after rotation: $LAST_STATUS: $(last_error $ROLE "$ORDER")"
 
 # ---- a node whose storage is read-only (issue 9 item 8) ---------------------------------------
 # dev-vault's SIGUSR1 makes every mount's storage answer writes with logical.ErrReadOnly, as
@@ -221,17 +178,8 @@ if [ "${HOST:-dev-vault}" = dev-vault ]; then
     expect_jq '.data.order_status' '"completed"' "the order still says completed"
     vault LIST "$M/lookup/orders"
     expect_jq '.data.keys | length' "$N_BEFORE" "no order was stored"
-    vault PUT "$M/role/$ROLE/new-order" '{"identifiers":["ro-after.example.com"]}'
-    ID=$(printf '%s' "$BODY" | jq -r '.data.order_id // empty')
-    wait_status $ROLE "$ID" awaiting-challenge-fulfillment 30
-    challenge $ROLE "$ID" ro-after.example.com http-01
-    publish ro-after.example.com http-01
-    fulfilled $ROLE "$ID" ro-after.example.com http-01
-    if wait_status $ROLE "$ID" completed 60; then ok "the account's stored key still works at the CA"
-    else
-        vault GET "$M/role/$ROLE/order/$ID/status"
-        not_ok "order after the read-only phase: $LAST_STATUS: $(printf '%s' "$BODY" | jq -r .data.last_error)"
-    fi
+    order_http01 $ROLE ro-after.example.com && ok "the account's stored key still works at the CA" ||
+        not_ok "order after the read-only phase: $LAST_STATUS: $(last_error $ROLE "$ORDER")"
     vault PUT "$M/role/$ROLE/order/${ORD[http]}/revoke" '{"reason":"superseded"}'
     expect_status 200 "revoke once storage is writable"
     [ "$(ca_cert_status "$SERIAL")" = Revoked ] && ok "Pebble: revoked now" ||
