@@ -194,6 +194,12 @@ static int step_new(struct advance *a, struct err *e)
     memset(&rep, 0, sizeof rep);
     err_clear(&ce);
 
+    /* A CA order that cannot be recorded would be placed again by the next advance (or by
+     * the active node): so this node first shows it can write. On an HA standby, whose
+     * storage is read-only, the advance stops here with ERR_READ_ONLY. */
+    a->dirty = true;
+    if (save(a, e) < 0)
+        return -1;
     if (acme_new_order(a->client, &req, &co, &rep, &ce) < 0) {
         /* A local failure (ERR_INTERNAL: out of memory reading the reply, ...) may come
          * after the CA created the order, whose URL is then lost: trying again could place

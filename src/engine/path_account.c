@@ -1074,7 +1074,11 @@ static const char account_import_help[] =
 static const char account_rotate_help[] =
     "Generates a new account key and rolls the account over to it at the CA (ACME\n"
     "keyChange). The new key version becomes active; older versions stay for the record.\n"
-    "Refused while the account's roles have active orders, unless force=true.";
+    "Refused while the account's roles have active orders, unless force=true. After a\n"
+    "forced rotation the pending challenges of those orders carry the new key's\n"
+    "authorization (RFC 8555 8.1): read each challenge again and publish what it says.\n"
+    "The new key is stored as pending before the CA is asked and promoted after; if that\n"
+    "second write fails, the next use of the account asks the CA which key it holds.";
 
 static const char account_list_help[] = "Lists the names of the configured ACME accounts.";
 
