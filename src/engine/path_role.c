@@ -184,20 +184,28 @@ static int role_apply(const struct fw_req *req, const struct fw_data *d, cJSON *
     return 0;
 }
 
-static int role_write(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
-                      struct err *e)
+/* The write itself; the caller holds the role's lock. A new role's account is checked,
+ * and the role stored, under the account's lock: account DELETE holds the same lock across
+ * its "no role uses it" check and its delete, so a role can never end up naming a deleted
+ * account. */
+static int role_write_locked(const struct fw_req *req, const struct fw_data *d,
+                             const char *name, const char *key, struct fw_resp *resp,
+                             struct err *e)
 {
-    const char *name = fw_data_str(d, "name");
-    char key[300];
+    struct engine *eng = req->backend;
+    struct keylock acct_hold = { 0 };
     cJSON *role = NULL;
     int rc = -1;
-    if (role_key(name, key, sizeof key, e) < 0)
-        return -1;
     if (fw_storage_get_json(req->storage, key, &role, e) < 0)
         return -1;
     bool is_new = role == NULL;
     int64_t now = (int64_t)time(NULL);
     if (is_new) {
+        const char *acct = fw_data_str(d, "acme_account_name");
+        if (acct[0] && engine_name_check("acme_account_name", acct, e) < 0)
+            return -1;
+        if (acct[0])
+            keylock_wait(&eng->account_locks, acct, &acct_hold);
         role = cJSON_CreateObject();
         if (!role || !cJSON_AddStringToObject(role, "name", name) ||
             !cJSON_AddNumberToObject(role, "creation_date", (double)now)) {
@@ -219,7 +227,25 @@ static int role_write(const struct fw_req *req, const struct fw_data *d, struct 
         goto out;
     rc = 0;
 out:
+    keylock_release(&eng->account_locks, &acct_hold);
     cJSON_Delete(role);
+    return rc;
+}
+
+/* Role writes are read-modify-write: the role's lock keeps two of them from losing each
+ * other's change. */
+static int role_write(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                      struct err *e)
+{
+    struct engine *eng = req->backend;
+    const char *name = fw_data_str(d, "name");
+    struct keylock hold = { 0 };
+    char key[300];
+    if (role_key(name, key, sizeof key, e) < 0)
+        return -1;
+    keylock_wait(&eng->role_locks, name, &hold);
+    int rc = role_write_locked(req, d, name, key, resp, e);
+    keylock_release(&eng->role_locks, &hold);
     return rc;
 }
 
@@ -242,25 +268,36 @@ static int role_read(const struct fw_req *req, const struct fw_data *d, struct f
 static int role_delete(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
                        struct err *e)
 {
+    struct engine *eng = req->backend;
     const char *name = fw_data_str(d, "name");
+    struct keylock hold = { 0 };
     char key[300];
     cJSON *role = NULL;
+    int rc = -1;
     if (role_key(name, key, sizeof key, e) < 0)
         return -1;
+    keylock_wait(&eng->role_locks, name, &hold);
     if (fw_storage_get_json(req->storage, key, &role, e) < 0)
-        return -1;
-    if (!role)
-        return 0;   /* deleting what is not there succeeds (Terraform destroy retries) */
+        goto out;
+    if (!role) {
+        rc = 0;   /* deleting what is not there succeeds (Terraform destroy retries) */
+        goto out;
+    }
     cJSON_Delete(role);
     if (!fw_data_bool(d, "force")) {
         bool active = false;
         if (orders_role_has_active(req->storage, name, &active, e) < 0)
-            return -1;
-        if (active)
-            return err_set(e, ERR_INVALID, "role %.128s has active orders: wait for them to "
-                           "finish or delete with force=true", name);
+            goto out;
+        if (active) {
+            err_set(e, ERR_INVALID, "role %.128s has active orders: wait for them to finish "
+                    "or delete with force=true", name);
+            goto out;
+        }
     }
-    return req->storage->del(req->storage->ctx, key, e);
+    rc = req->storage->del(req->storage->ctx, key, e);
+out:
+    keylock_release(&eng->role_locks, &hold);
+    return rc;
 }
 
 static int role_list(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,

@@ -115,7 +115,13 @@ static int cached_read(const struct fw_req *req, const struct fw_data *d, struct
             err_set(e, ERR_INVALID, "identifiers: empty identifier");
             goto out;
         }
-        ids[n++] = (char *)s;   /* borrowed from the request */
+        /* The cache key is over the A-labels the certificate carries. */
+        if (idn_to_alabel(s, &ids[n], e) < 0) {
+            if (e->kind == ERR_INVALID)
+                err_wrap(e, "identifiers");
+            goto out;
+        }
+        n++;
     }
     if (order_cache_key(role, ids, n, key, sizeof key, e) < 0)
         goto out;
@@ -149,7 +155,7 @@ out:
     cJSON_Delete(rec);
     cJSON_Delete(ptr);
     order_free(o);
-    free(ids);
+    fw_strv_free(ids);
     return rc;
 }
 

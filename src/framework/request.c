@@ -63,16 +63,6 @@ static void error_response(struct fw_resp *resp, const char *msg)
         set_status(resp, FW_STATUS_INTERNAL, "internal error");
 }
 
-/* The addressed object (order, role, account ...) does not exist: a 404 naming it for every
- * operation. A nil response would say the same only for read and list; a write would answer
- * 204, and `vault write` would print "Success!" for a mistyped order id. */
-static void not_found_response(struct fw_resp *resp, const char *msg)
-{
-    cJSON_Delete(resp->warnings);
-    resp->warnings = NULL;
-    set_status(resp, FW_STATUS_NOT_FOUND, msg && *msg ? msg : "not found");
-}
-
 /* This node cannot write: the reply carries logical.ErrReadOnly's text and nothing else, so
  * the host forwards the request to the active node (OpenBao's standbys) instead of
  * answering 500. Not a failure of ours: logged at debug. */
@@ -84,6 +74,16 @@ static void read_only(const struct fw_req *req, struct fw_resp *resp, const stru
     cJSON_Delete(resp->warnings);
     resp->warnings = NULL;
     set_status(resp, FW_STATUS_READ_ONLY, fw_read_only_msg);
+}
+
+/* The addressed object (order, role, account ...) does not exist: a 404 naming it for every
+ * operation. A nil response would say the same only for read and list; a write would answer
+ * 204, and `vault write` would print "Success!" for a mistyped order id. */
+static void not_found_response(struct fw_resp *resp, const char *msg)
+{
+    cJSON_Delete(resp->warnings);
+    resp->warnings = NULL;
+    set_status(resp, FW_STATUS_NOT_FOUND, msg && *msg ? msg : "not found");
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -460,6 +460,50 @@ expect_2xx "tf account destroy"
 vault DELETE "$M/config/acme-account/tf-acme-account"
 expect_2xx "tf account destroy again (idempotent)"
 
+########## account delete racing role creates (issue 13 item 3) ##########################
+# The delete's "no role uses it" check and its delete, and a role create's "the account
+# exists" check and its write, hold the account's lock: whatever the interleaving, no role
+# may be left naming a deleted account.
+
+# bg_req METHOD PATH BODY OUT: one request in the background, HTTP code into OUT.
+bg_req() {
+    curl -sS -o /dev/null -w '%{http_code}' -X "$1" -H "X-Vault-Token: $VAULT_TOKEN" \
+        -H 'Content-Type: application/json' ${3:+--data-binary "$3"} \
+        "$VAULT_ADDR/v1/$2" >"$4" 2>/dev/null &
+}
+race_bad=0
+for round in 1 2 3 4 5; do
+    acct=race-acct-$round
+    vault PUT "$M/config/acme-account/$acct" \
+        "$(acct_body "$ACME_DIR" '["a@example.com"]' ec-256 "$ACME_CA_PEM")"
+    [ "$STATUS" = 200 ] || { not_ok "race round $round: account create ($STATUS)"; continue; }
+    pids=()
+    for k in 1 2 3 4 5 6; do
+        bg_req PUT "$M/role/race-$round-$k" \
+            "{\"acme_account_name\":\"$acct\",\"allowed_domains\":\"example.com\",\"allowed_domain_options\":\"subdomains\"}" \
+            "$E2E_TMP/race-role-$k"
+        pids+=($!)
+        [ "$k" = 3 ] && { bg_req DELETE "$M/config/acme-account/$acct" "" "$E2E_TMP/race-del"; pids+=($!); }
+    done
+    wait "${pids[@]}"
+    vault GET "$M/config/acme-account/$acct"
+    acct_status=$STATUS
+    made=0
+    for k in 1 2 3 4 5 6; do
+        vault GET "$M/role/race-$round-$k"
+        [ "$STATUS" = 200 ] && made=$((made + 1))
+    done
+    # Either the delete won (account gone, no role made) or lost (account there, its roles).
+    if [ "$acct_status" = 404 ] && [ "$made" -gt 0 ]; then
+        race_bad=$((race_bad + 1))
+        echo "# round $round: account deleted, $made roles name it (delete said $(cat "$E2E_TMP/race-del"))"
+    fi
+    for k in 1 2 3 4 5 6; do vault DELETE "$M/role/race-$round-$k"; done
+    vault DELETE "$M/config/acme-account/$acct"
+done
+[ "$race_bad" = 0 ] && ok "account delete racing 6 role creates (5 rounds): no role names a deleted account" \
+    || not_ok "account delete racing role creates: $race_bad of 5 rounds left roles naming a deleted account"
+
 ########## Terraform provider >= 5.9: omitted enum attributes arrive as "" ##############
 # The provider copies the user's config, so an account without key_type sends
 # "key_type": "" and a role without csr_* sends "" for them (issue 9 item 2). "" means the

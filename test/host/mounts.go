@@ -148,7 +148,7 @@ func (t *mountTable) start(ctx context.Context, e mountEntry) (*mount, error) {
 	if ce, err := t.sys.cat.get(ctx, e.Type); err != nil || ce == nil {
 		return nil, fmt.Errorf("plugin not found in the catalog: %s", e.Type)
 	}
-	view := logical.NewStorageView(t.store, "logical/"+e.UUID+"/")
+	view := countingStorage{logical.NewStorageView(t.store, "logical/"+e.UUID+"/")}
 	cfg := map[string]string{}
 	for k, v := range e.Options {
 		cfg[k] = v

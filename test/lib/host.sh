@@ -40,8 +40,9 @@ HOST_BAO=${HOST_BAO:-${PKIEXT_VENV:-/opt/pkiext/venv}/bin/bao}
 HOST_DEVVAULT=${HOST_DEVVAULT:-$HOST_ROOT/build/dev-vault}
 HOST_PID=${HOST_PID:-}
 
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 host_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    free_ports 1
 }
 
 # host_curl METHOD PATH [JSON]: a request as HOST_TOKEN; body on stdout, status in HOST_STATUS.
