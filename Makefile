@@ -9,7 +9,7 @@
 SAN     ?=
 BUILD   ?= build$(if $(SAN),-asan)
 CC      ?= cc
-PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8
+PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 ldns libxml-2.0
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
            -Iinclude -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -45,7 +45,7 @@ $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
 	$(CC) $(CFLAGS) -Wno-error -c -o $@ $<
 
 # ---- layers, one static library each (dependencies point down) -----------------------
-LAYERS := common crypto acme framework runtime engine
+LAYERS := common crypto acme dns framework runtime engine
 define layer_rules
 $(1)_SRC := $$(wildcard src/$(1)/*.c)
 $(1)_OBJ := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
@@ -59,7 +59,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 $(BUILD)/libruntime.a: $(GEN_OBJ)
 
 LIBS := $(BUILD)/libengine.a $(BUILD)/libruntime.a $(BUILD)/libframework.a \
-        $(BUILD)/libacme.a $(BUILD)/libcrypto.a $(BUILD)/libcommon.a
+        $(BUILD)/libdns.a $(BUILD)/libacme.a $(BUILD)/libcrypto.a $(BUILD)/libcommon.a
 
 $(BUILD)/obj/%.o: src/%.c $(GEN_C) $(wildcard include/*.h) $(wildcard src/*/*.h)
 	@mkdir -p $(@D)
