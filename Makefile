@@ -10,10 +10,14 @@ SAN     ?=
 BUILD   ?= build$(if $(SAN),-asan)
 CC      ?= cc
 PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 ldns libxml-2.0
+# pkg-config runs once (simple expansion): CFLAGS is a recursive variable, expanded for
+# every compile, and grpc's pkg-config takes about half a second.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-           -Iinclude -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+           -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -25,6 +29,11 @@ CFLAGS  += -DPKIEXT_VERSION=\"v$(VERSION)\"
 PLUGIN   := $(BUILD)/vault-plugin-secrets-pki-external-ca
 KVPLUGIN := $(BUILD)/vault-plugin-kv-test
 DEVVAULT := build/dev-vault
+
+# Plain `make` (the README's first step before `install build/vault-plugin-...`) builds
+# the plugin and the dev host: the layer rules below are generated first, so without this
+# the first of them would be the default goal.
+.DEFAULT_GOAL := all
 
 # ---- protobuf-c generated code ------------------------------------------------------
 PROTOS     := $(wildcard proto/*.proto)

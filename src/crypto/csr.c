@@ -154,19 +154,69 @@ out:
     return rc;
 }
 
-/* Reads one PEM CSR ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST"). */
+/* True when the rest of b is whitespace only. */
+static bool bio_rest_blank(BIO *b)
+{
+    char buf[256];
+    int n;
+    while ((n = BIO_read(b, buf, sizeof buf)) > 0) {
+        for (int i = 0; i < n; i++) {
+            if (!isspace((unsigned char)buf[i]))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Reads exactly one PEM CSR ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST") whose DER
+ * is one PKCS#10 structure and nothing more: bytes after the DER, or a second block, would
+ * be parts of the input the policy check never looked at. */
 static X509_REQ *csr_read(const char *pem, size_t len, struct err *e)
 {
+    char *label = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long dlen = 0;
+    X509_REQ *req = NULL;
+
     ERR_clear_error();
     BIO *b = crypto_bio_from(pem, len, "csr", e);
     if (!b)
         return NULL;
-    X509_REQ *req = PEM_read_bio_X509_REQ(b, NULL, crypto_pem_no_passphrase, NULL);
-    BIO_free(b);
-    if (!req) {
-        ERR_clear_error();
+    if (!PEM_read_bio(b, &label, &header, &der, &dlen)) {
         err_set(e, ERR_INVALID, "csr: not a PEM certificate request");
+        goto out;
     }
+    if (strcmp(label, "CERTIFICATE REQUEST") != 0 &&
+        strcmp(label, "NEW CERTIFICATE REQUEST") != 0) {
+        err_set(e, ERR_INVALID, "csr: a %.40s block, not a CERTIFICATE REQUEST", label);
+        goto out;
+    }
+    const unsigned char *p = der;
+    req = d2i_X509_REQ(NULL, &p, dlen);
+    if (!req) {
+        err_set(e, ERR_INVALID, "csr: the PEM block does not hold a PKCS#10 request");
+        goto out;
+    }
+    if (p != der + dlen) {
+        err_set(e, ERR_INVALID, "csr: %ld bytes follow the request's DER; send one request "
+                "and nothing else", (long)(der + dlen - p));
+        goto fail;
+    }
+    if (!bio_rest_blank(b)) {
+        err_set(e, ERR_INVALID, "csr: more than one PEM block (or text after the request); "
+                "send exactly one certificate request");
+        goto fail;
+    }
+    goto out;
+fail:
+    X509_REQ_free(req);
+    req = NULL;
+out:
+    ERR_clear_error();
+    OPENSSL_free(label);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    BIO_free(b);
     return req;
 }
 

@@ -148,6 +148,20 @@ int account_client(const struct account *a, struct acme_client **out, struct err
                               e);
 }
 
+int account_thumbprint(struct fw_storage *s, const char *name, char **out, struct err *e)
+{
+    struct account *a = NULL;
+    struct crypto_key *key = NULL;
+    *out = NULL;
+    if (account_load(s, name, &a, e) < 0)
+        return -1;
+    int rc = account_key_get(a->key_pem, &key, e);
+    if (rc == 0 && !(*out = crypto_jwk_thumbprint(key)))
+        rc = err_set(e, ERR_INTERNAL, "account %s: thumbprint failed", name);
+    account_free(a);
+    return rc;
+}
+
 void account_free(struct account *a)
 {
     if (!a)

@@ -70,7 +70,8 @@ static void engine_cleanup(void *backend)
     free(eng);
 }
 
-static const char *const engine_seal_wrap[] = { "account/", "order-key/", DNS_CONFIG_PREFIX,
+static const char *const engine_seal_wrap[] = { "account/", "account-pending/", "order-key/",
+                                                DNS_CONFIG_PREFIX,
                                                 NULL };
 
 static const char engine_help[] =

@@ -147,6 +147,14 @@ int account_client_for(const char *directory_url, const char *trusted_ca,
 /* The stored JSON of account/<name>; ERR_NOT_FOUND when missing. *out is new. */
 int account_load_json(struct fw_storage *s, const char *name, struct cJSON **out,
                       struct err *e);
+/* path_account.c: settles a key rotation that stopped between storing the new key as
+ * pending and promoting it (the CA is asked which key it holds; see account_rotate). 0 when
+ * nothing was pending or it is settled; -1 when the CA could not tell or storage failed (the
+ * caller may go on with the stored active key). Takes the account write lock. */
+int account_settle(struct fw_storage *s, const char *name, struct err *e);
+/* account.c: the RFC 7638 thumbprint of the account's active key (*out new). ERR_NOT_FOUND
+ * when there is no such account. */
+int account_thumbprint(struct fw_storage *s, const char *name, char **out, struct err *e);
 /* keys[active_key_version] of a stored account (borrowed), NULL if missing. */
 const struct cJSON *account_json_active_key(const struct cJSON *stored);
 

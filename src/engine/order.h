@@ -73,7 +73,8 @@ struct order_challenge {
     char *url;
     char *token;
     char *status;         /* RFC 8555: pending, processing, valid, invalid */
-    char *key_auth;       /* token.thumbprint, fixed when first seen (key rotation safe) */
+    char *key_auth;       /* token.thumbprint(account key): for a pending challenge the
+                             current key's (order_keyauth.c), else the value validated */
     char *dns_value;      /* base64url(SHA-256(key_auth)) for dns-01, else "" */
     bool fulfilled;       /* the user called fulfilled-challenge for it */
     bool responded;       /* the CA was told to validate it */
@@ -157,6 +158,15 @@ int64_t order_now(void);
 /* Sets last_error (copied, "" clears). */
 void order_set_error(struct order *o, const char *msg);
 
+
+/* ---- key authorizations (order_keyauth.c) ------------------------------------------- */
+
+/* Sets c's key_auth (token.thumbprint) and, for dns-01, dns_value. */
+int order_challenge_key_auth(struct order_challenge *c, const char *thumbprint, struct err *e);
+/* Brings the key authorizations of o's pending challenges up to the account's current key
+ * (RFC 8555 §8.1), before o is shown. Reads the account only when some challenge is
+ * pending. Not saved. */
+int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e);
 
 /* ---- the status reply (order_view.c) ------------------------------------------------- */
 

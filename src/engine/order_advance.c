@@ -211,8 +211,9 @@ static char *str_dup(const char *s)
 }
 
 /* Fills dst (zeroed) from the CA's authorization, keeping what we know of each challenge:
- * the user's fulfilled flag, whether we responded, and the key authorization first computed
- * (so a later account key rotation cannot change what the user already published). */
+ * the user's fulfilled flag and whether we responded. A pending challenge's key
+ * authorization is derived from the account key the client signs with now (after a forced
+ * rotate-key the CA validates against the new key); a validated one keeps its value. */
 static int authz_refresh(struct advance *a, const struct acme_authz *src,
                          const struct order_authz *old, struct order_authz *dst, struct err *e)
 {
@@ -251,10 +252,13 @@ static int authz_refresh(struct advance *a, const struct acme_authz *src,
         c->status = str_dup(sc->status_str);
         if (!c->type || !c->url || !c->token || !c->status)
             return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
-        if (prev && strcmp(prev->token, c->token) == 0 && prev->key_auth[0]) {
+        bool keep = prev && strcmp(prev->token, c->token) == 0 && prev->key_auth[0] &&
+                    strcmp(c->status, "pending") != 0;
+        if (keep) {
             c->key_auth = str_dup(prev->key_auth);
             c->dns_value = str_dup(prev->dns_value);
         } else if (c->token[0]) {
+            /* Pending: the key the client signs with now (RFC 8555 §8.1). */
             c->key_auth = acme_key_authorization(a->client, c->token, e);
             if (!c->key_auth)
                 return -1;

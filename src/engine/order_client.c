@@ -65,6 +65,15 @@ int order_client_get(struct fw_storage *s, const char *account, struct order_cli
     *out = NULL;
     if (account_load_json(s, account, &j, e) < 0)
         return -1;
+    if (cJSON_GetObjectItemCaseSensitive(j, "pending_key")) {
+        /* A key rotation stopped half-way: sign with the key the CA holds. */
+        struct err se = { 0 };
+        cJSON_Delete(j);
+        j = NULL;
+        account_settle(s, account, &se);
+        if (account_load_json(s, account, &j, e) < 0)
+            return -1;
+    }
     const char *parts[] = { json_str(j, "directory_url"), json_str(j, "account_url"),
                             json_str(j, "trusted_ca"),
                             json_str(account_json_active_key(j), "private_key") };

@@ -1,7 +1,8 @@
 /* path_order_challenge.c: role/:name/order/:order_id/challenge (and the older spelling
- * .../challenges). What a client must publish for one identifier and challenge type. The
- * answer comes from the stored order only, so it stays the same after the order completes
- * (Terraform re-reads it on every plan). */
+ * .../challenges). What a client must publish for one identifier and challenge type. A
+ * pending challenge's key authorization follows the account's current key (a forced
+ * rotate-key changes it, RFC 8555 §8.1); once the CA validated it, it stays as it was, so
+ * a completed order reads the same forever (Terraform re-reads it on every plan). */
 #include <stdio.h>
 #include <string.h>
 
@@ -139,7 +140,9 @@ static int challenge_read(const struct fw_req *req, const struct fw_data *d,
     struct order_challenge *c = NULL;
     if (order_load_req(req, d, &o, e) < 0)
         return -1;
-    int rc = order_pick_challenge(o, d, &a, &c, e);
+    int rc = order_key_auths_current(req->storage, o, e);
+    if (rc == 0)
+        rc = order_pick_challenge(o, d, &a, &c, e);
     if (rc == 0) {
         resp->data = challenge_reply(o, a, c);
         if (!resp->data)

@@ -2,6 +2,7 @@
  * or CSR against the role's policy) before storing anything, then stores the key (identifier
  * workflow, seal-wrapped), then the order, and hands it to the worker so the reply does not
  * wait on the CA. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,16 @@
 #include "log.h"
 #include "order.h"
 
+static const char *const pem_csr[] = { "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST",
+                                       NULL };
+
 static const struct fw_field new_order_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true,
       .desc = "Name of the role to order under." },
     { .name = "identifiers", .type = FW_TYPE_COMMA_STRING_SLICE,
       .desc = "DNS names for the certificate (identifier workflow: Vault makes the key). "
               "Give identifiers or csr, not both." },
-    { .name = "csr", .type = FW_TYPE_STRING,
+    { .name = "csr", .type = FW_TYPE_STRING, .pem = pem_csr,
       .desc = "PEM certificate signing request (CSR workflow: the key stays with you). "
               "Give identifiers or csr, not both." },
     { 0 }
@@ -34,16 +38,22 @@ static int name_field(struct err *e, const char *field)
     return err_wrap(e, "%s", field);
 }
 
-/* True when s parses as an IPv4 or IPv6 address: the engine orders DNS names only. */
-static bool looks_like_ip(const char *s)
+/* True when s is an IPv4 or IPv6 address: the engine orders DNS names only. */
+static bool is_ip_address(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* A reason when s cannot be a DNS name at all (empty labels: ".", "a..b", "a."), else NULL.
+ * Finer rules (characters, label length) are the role policy's. */
+static const char *dns_name_problem(const char *s)
 {
     if (strchr(s, ':'))
-        return true;
-    for (const char *p = s; *p; p++) {
-        if (!((*p >= '0' && *p <= '9') || *p == '.'))
-            return false;
-    }
-    return *s != '\0';
+        return "is neither a DNS name nor an IP address";
+    if (s[0] == '.' || strstr(s, "..") || s[strlen(s) - 1] == '.')
+        return "is not a DNS name: it has an empty label";
+    return NULL;
 }
 
 /* Checks the identifiers of either workflow: non-empty, DNS names, no duplicates, allowed by
@@ -61,9 +71,12 @@ static int check_identifiers(const struct role *r, const struct fw_req *req,
             return err_set(e, ERR_INVALID, "%s: empty identifier", field);
         if (strlen(ids[i]) > 253)
             return err_set(e, ERR_INVALID, "%s: identifier too long: %.64s...", field, ids[i]);
-        if (looks_like_ip(ids[i]))
+        if (is_ip_address(ids[i]))
             return err_set(e, ERR_INVALID,
                            "%s: %s: IP address identifiers are not supported", field, ids[i]);
+        const char *why = dns_name_problem(ids[i]);
+        if (why)
+            return err_set(e, ERR_INVALID, "%s: \"%.64s\" %s", field, ids[i], why);
         for (size_t k = 0; k < i; k++) {
             if (strcasecmp(ids[i], ids[k]) == 0)
                 return err_set(e, ERR_INVALID, "%s: %s is listed twice", field, ids[i]);

@@ -16,7 +16,7 @@
 static const struct fw_field revoke_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true, .desc = "Name of the role." },
     { .name = "order_id", .type = FW_TYPE_STRING, .required = true, .desc = "The order id." },
-    { .name = "reason", .type = FW_TYPE_STRING, .def = "unspecified",
+    { .name = "reason", .type = FW_TYPE_STRING, .def = "unspecified", .empty_is_default = true,
       .desc = "unspecified, key_compromise, ca_compromise, affiliation_changed, superseded, "
               "cessation_of_operation, certificate_hold, remove_from_crl, "
               "privilege_withdrawn or aa_compromise (hyphens accepted too)." },
@@ -59,6 +59,8 @@ static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, s
         err_set(e, ERR_INTERNAL, "certificate %s: stored record has no certificate", o->serial);
         goto out;
     }
+    struct err se = { 0 };
+    account_settle(s, o->account, &se);   /* sign with the key the CA holds */
     if (account_load(s, o->account, &acct, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "order_id: the order's acme account %s no longer exists",
@@ -94,8 +96,6 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
     const char *reason = fw_data_str(d, "reason");
     struct order *o = NULL;
     int rc = -1;
-    if (!reason[0])
-        reason = "unspecified";
     int code = order_revoke_reason_parse(reason);
     if (code < 0)
         return err_set(e, ERR_INVALID,
@@ -114,6 +114,12 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                 "certificate can be revoked", o->id, order_status_name(o->status));
         goto out;
     }
+    /* The CA's revocation cannot be undone, so this node first shows it can write: the
+     * order is stored unchanged (a standby's read-only storage stops the request here and
+     * the host forwards it). Should the save after the CA call fail, the order still says
+     * completed and a repeated revoke finds it alreadyRevoked at the CA: nothing is lost. */
+    if (fw_require_writable(req, e) < 0 || order_save(req->storage, o, e) < 0)
+        goto out;
     if (revoke_at_ca(req->storage, o, code, e) < 0)
         goto out;
     char *rn = strdup(order_revoke_reason_name(code));

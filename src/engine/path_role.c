@@ -287,10 +287,11 @@ static const struct fw_field role_fields[] = {
     { "allowed_challenge_types", FW_TYPE_COMMA_STRING_SLICE, .def = "http-01,dns-01,tls-alpn-01",
       .desc = "ACME challenge types clients may fulfil: http-01, dns-01, tls-alpn-01." },
     { "csr_generate_key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = role_key_types,
+      .empty_is_default = true,
       .desc = "Key type Vault generates in the identifier workflow: ec-256, ec-384, ec-521, "
               "rsa-2048 or rsa-4096." },
     { "csr_identifier_population", FW_TYPE_STRING, .def = "cn_first",
-      .allowed = role_populations,
+      .allowed = role_populations, .empty_is_default = true,
       .desc = "How identifiers fill the generated CSR: cn_first (the first identifier is the "
               "common name, all are SANs) or sans_only (no common name)." },
     { "dns_provider_name", FW_TYPE_STRING,

@@ -69,6 +69,7 @@ static const struct fw_field cached_fields[] = {
     { .name = "min_validity_percentage", .type = FW_TYPE_INT, .query = true,
       .desc = "Minimum share (0-100) of its lifetime the certificate must have left." },
     { .name = "certificate_format", .type = FW_TYPE_STRING, .def = "pem", .query = true,
+      .empty_is_default = true,
       .desc = "pem (default), der or pem_bundle." },
     { 0 }
 };

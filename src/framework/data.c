@@ -79,6 +79,31 @@ static int check_allowed(const struct fw_field *f, const struct fw_value *v, str
     return err_set(e, ERR_INVALID, "value is not one of the allowed values [%s]", list);
 }
 
+/* Text content rules for the string-valued types, applied to the converted value (body and
+ * path captures alike): no control characters; line breaks only in PEM fields, whose blocks
+ * must carry one of the declared labels. */
+static int check_text(const struct fw_field *f, const struct fw_value *v, struct err *e)
+{
+    const cJSON *el;
+    switch (f->type) {
+    case FW_TYPE_STRING:
+    case FW_TYPE_NAME:
+    case FW_TYPE_LOWERCASE_STRING:
+        if (fw_text_check(v->str, f->pem != NULL, e) != 0)
+            return -1;
+        return f->pem && v->str[0] ? fw_pem_check(v->str, f->pem, e) : 0;
+    case FW_TYPE_COMMA_STRING_SLICE:
+    case FW_TYPE_STRING_SLICE:
+        cJSON_ArrayForEach(el, v->json) {
+            if (fw_text_check(el->valuestring, false, e) != 0)
+                return -1;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 /* Converts the field's default (string form) into v; a default that fails to convert is a
  * bug in the path table, reported as ERR_INTERNAL so tests catch it. */
 static int convert_default(const struct fw_field *f, struct fw_value *v, struct err *e)
@@ -115,8 +140,14 @@ int fw_data_build(const struct fw_path *p, const cJSON *body, const cJSON *captu
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(captures, f->name);
         if (!in)
             in = cJSON_GetObjectItemCaseSensitive(body, f->name);
-        if (in && !cJSON_IsNull(in)) {
+        if (in && f->def && f->empty_is_default && cJSON_IsString(in) &&
+            in->valuestring && !in->valuestring[0]) {
+            if (convert_default(f, &d->vals[i], e) != 0)
+                goto fail;
+            d->vals[i].present = true;   /* the client did ask, for the default */
+        } else if (in && !cJSON_IsNull(in)) {
             if (fw_convert(f->type, in, &d->vals[i], e) != 0 ||
+                check_text(f, &d->vals[i], e) != 0 ||
                 check_allowed(f, &d->vals[i], e) != 0) {
                 err_wrap(e, "error converting input for field \"%s\"", f->name);
                 goto fail;

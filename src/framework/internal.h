@@ -36,7 +36,7 @@ int fw_convert(enum fw_type type, const cJSON *in, struct fw_value *out, struct 
 
 /* Go-compatible scalar parsers, exported for the tests. All return 0 or -1 with an
  * ERR_INVALID reason. */
-int fw_parse_int(const char *s, int64_t *out, struct err *e);          /* ParseInt(s, 0, 64) */
+int fw_parse_int(const char *s, int64_t *out, struct err *e);          /* ParseInt(s, 10, 64) */
 int fw_parse_bool(const char *s, bool *out, struct err *e);            /* ParseBool, "" false */
 int fw_parse_go_duration(const char *s, int64_t *ns, struct err *e);   /* time.ParseDuration */
 int fw_parse_duration_seconds(const char *s, int64_t *secs, struct err *e); /* parseutil */
@@ -47,6 +47,19 @@ void fw_format_number(double v, char *buf, size_t len);
 
 /* Name of a type as Vault's help text prints it ("string", "duration (sec)", ...). */
 const char *fw_type_name(enum fw_type type);
+
+/* ---- json_in.c ---------------------------------------------------------------------- */
+
+/* 0 when s holds no control character (line breaks and tabs allowed when multiline), else
+ * -1 with an ERR_INVALID reason without the field name. */
+int fw_text_check(const char *s, bool multiline, struct err *e);
+
+/* ---- pem_field.c ----------------------------------------------------------------------- */
+
+/* 0 when s is one or more PEM blocks whose labels are all in `labels` (whitespace around
+ * them allowed), else -1 with an ERR_INVALID reason ("holds a PRIVATE KEY block; only
+ * CERTIFICATE blocks are accepted"). */
+int fw_pem_check(const char *s, const char *const *labels, struct err *e);
 
 /* ---- data.c: the typed field set of one request ----------------------------------- */
 
@@ -73,6 +86,12 @@ void fw_data_free(struct fw_data *d);
  * or NULL when there are none or the path did not match. */
 const struct fw_path *fw_route(const struct fw_backend *b, const char *path,
                                cJSON **captures);
+
+/* fw_route that tells "no path matches" (NULL, e untouched) from "this path cannot be
+ * matched" (NULL, e->kind ERR_INVALID): longer than FW_MAX_PATH_LEN (fw.h), or a PCRE2 matching
+ * error. The latter are the client's 400, never a 404. */
+const struct fw_path *fw_route_checked(const struct fw_backend *b, const char *path,
+                                       cJSON **captures, struct err *e);
 
 /* ---- help.c / openapi.c --------------------------------------------------------------- */
 

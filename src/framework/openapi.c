@@ -93,7 +93,9 @@ static cJSON *field_schema(const struct fw_field *f, bool with_desc)
         return NULL;
     switch (f ? f->type : FW_TYPE_STRING) {
     case FW_TYPE_STRING: break;
-    case FW_TYPE_NAME: pattern = "\\w([\\w-.]*\\w)?"; break;
+    /* Vault prints "\w([\w-.]*\w)?", which ECMA-262 and PCRE2 read as a bad range
+     * ("[\w-."); with '-' last the class means what Go's RE2 makes of it. */
+    case FW_TYPE_NAME: pattern = "^\\w([\\w.-]*\\w)?$"; break;
     case FW_TYPE_LOWERCASE_STRING: format = "lowercase"; break;
     case FW_TYPE_INT: type = "integer"; format = "int64"; break;
     case FW_TYPE_DURATION: type = "integer"; format = "seconds"; break;
@@ -283,10 +285,10 @@ static cJSON *operation(const struct fw_path *p, const struct op_doc *od, const 
         cJSON_AddTrueToObject(rb, "required");
         cJSON *content = cJSON_AddObjectToObject(rb, "content");
         cJSON *json = cJSON_AddObjectToObject(content, "application/json");
-        cJSON *ref = cJSON_AddObjectToObject(json, "schema");
-        char refs[340];
-        snprintf(refs, sizeof refs, "#/components/schemas/%s", schema_name);
-        cJSON_AddStringToObject(ref, "$ref", refs);
+        /* Inline, not a $ref to components: the host decodes a plugin's document into
+         * its OAS structs, which drop $ref, so a reference would reach clients as {}. The
+         * named copy stays in components.schemas for generators that list them. */
+        cJSON_AddItemToObject(json, "schema", cJSON_Duplicate(schema, true));
     } else {
         cJSON_Delete(schema);
     }

@@ -63,6 +63,19 @@ static void error_response(struct fw_resp *resp, const char *msg)
         set_status(resp, FW_STATUS_INTERNAL, "internal error");
 }
 
+/* This node cannot write: the reply carries logical.ErrReadOnly's text and nothing else, so
+ * the host forwards the request to the active node (OpenBao's standbys) instead of
+ * answering 500. Not a failure of ours: logged at debug. */
+static void read_only(const struct fw_req *req, struct fw_resp *resp, const struct err *e)
+{
+    log_debug(FW_LOG_MODULE, "storage is read-only on this node", "path",
+              req->path ? req->path : "", "request_id", req->id ? req->id : "", "error",
+              e->msg, NULL);
+    cJSON_Delete(resp->warnings);
+    resp->warnings = NULL;
+    set_status(resp, FW_STATUS_READ_ONLY, fw_read_only_msg);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -167,6 +180,9 @@ static void call_handler(const struct fw_path *p, fw_handler fn, const struct fw
         case ERR_NOT_FOUND:
             fw_resp_clear(resp);
             break;
+        case ERR_READ_ONLY:
+            read_only(req, resp, &e);
+            break;
         default:
             log_failure(req, "request failed", &e);
             cJSON_Delete(resp->warnings);
@@ -202,7 +218,12 @@ void fw_handle_request(const struct fw_backend *b, const struct fw_req *req,
         fw_help(b, NULL, req, resp);
         return;
     }
-    const struct fw_path *p = fw_route(b, path, &captures);
+    struct err route_err = { 0 };
+    const struct fw_path *p = fw_route_checked(b, path, &captures, &route_err);
+    if (!p && route_err.kind == ERR_INVALID) {
+        error_response(resp, route_err.msg);
+        return;
+    }
     if (!p) {
         set_status(resp, FW_STATUS_UNSUPPORTED_PATH, "unsupported path");
         return;
@@ -241,7 +262,11 @@ enum fw_status fw_existence_check(const struct fw_backend *b, const struct fw_re
                  req->operation ? req->operation : "?");
         return FW_STATUS_INTERNAL;
     }
-    const struct fw_path *p = fw_route(b, req->path ? req->path : "", &captures);
+    const struct fw_path *p = fw_route_checked(b, req->path ? req->path : "", &captures, &e);
+    if (!p && e.kind == ERR_INVALID) {
+        snprintf(msg, msg_len, "%s", e.msg);
+        return FW_STATUS_USER_ERROR;
+    }
     if (!p) {
         snprintf(msg, msg_len, "unsupported path");
         return FW_STATUS_UNSUPPORTED_PATH;

@@ -143,16 +143,21 @@ static cJSON *collect_captures(const pcre2_code *re, pcre2_match_data *md, const
     return caps;
 }
 
-const struct fw_path *fw_route(const struct fw_backend *b, const char *path,
-                               cJSON **captures)
+const struct fw_path *fw_route_checked(const struct fw_backend *b, const char *path,
+                                       cJSON **captures, struct err *e)
 {
     *captures = NULL;
     if (!b || !path)
         return NULL;
+    size_t len = strlen(path);
+    if (len > FW_MAX_PATH_LEN) {
+        err_set(e, ERR_INVALID, "request path is %zu bytes long; the longest accepted is %d",
+                len, FW_MAX_PATH_LEN);
+        return NULL;
+    }
     struct route_cache *c = cache_get(b);
     if (!c)
         return NULL;
-    size_t len = strlen(path);
     const struct fw_path *found = NULL;
     /* one match block, sized for the pattern with the most groups, serves every attempt */
     pcre2_match_data *md = pcre2_match_data_create(c->max_pairs, NULL);
@@ -161,11 +166,29 @@ const struct fw_path *fw_route(const struct fw_backend *b, const char *path,
     for (size_t i = 0; i < c->npaths && !found; i++) {
         if (!c->codes[i])
             continue;
-        if (pcre2_match(c->codes[i], (PCRE2_SPTR)path, len, 0, 0, md, NULL) >= 0) {
+        int rc = pcre2_match(c->codes[i], (PCRE2_SPTR)path, len, 0, 0, md, NULL);
+        /* The JIT's small stack gives out on long subjects: the interpreter, whose frames
+         * live on the heap, decides instead. A failure there is not "no match". */
+        if (rc < PCRE2_ERROR_NOMATCH)
+            rc = pcre2_match(c->codes[i], (PCRE2_SPTR)path, len, 0, PCRE2_NO_JIT, md, NULL);
+        if (rc >= 0) {
             *captures = collect_captures(c->codes[i], md, path);
             found = b->paths[i];
+        } else if (rc < PCRE2_ERROR_NOMATCH) {
+            char msg[128];
+            pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof msg);
+            err_set(e, ERR_INVALID, "request path could not be matched against the path "
+                    "table: %s", msg);
+            break;
         }
     }
     pcre2_match_data_free(md);
     return found;
+}
+
+const struct fw_path *fw_route(const struct fw_backend *b, const char *path,
+                               cJSON **captures)
+{
+    struct err e = { 0 };
+    return fw_route_checked(b, path, captures, &e);
 }

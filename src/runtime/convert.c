@@ -32,15 +32,9 @@ int convert_request(const Pb__Request *in, struct fw_req *req, cJSON **data, str
     req->entity_id = in->entity_id ? in->entity_id : "";
     req->mount_point = in->mount_point ? in->mount_point : "";
     const char *text = in->data ? in->data : "";
-    if (*text == '\0' || strcmp(text, "null") == 0)
-        return 0;
-    cJSON *d = cJSON_Parse(text);
-    if (!d || !cJSON_IsObject(d)) {
-        cJSON_Delete(d);
-        return err_set(e, ERR_INVALID, "request data is not a JSON object");
-    }
-    *data = d;
-    req->data = d;
+    if (fw_request_data_parse(text, strlen(text), data, e) != 0)
+        return -1;
+    req->data = *data;
     return 0;
 }
 
@@ -119,6 +113,11 @@ int convert_response(const struct fw_resp *r, struct convert_reply *out)
         break;
     case FW_STATUS_UNSUPPORTED_OP:
         set_error(out, CONVERT_ERR_UNSUPPORTED_OP, "unsupported operation");
+        break;
+    case FW_STATUS_READ_ONLY:
+        /* Type 0 with logical.ErrReadOnly's text: the host's ProtoErrToErr makes it an
+         * error whose text logical.ShouldForward recognises. */
+        set_error(out, CONVERT_ERR_UNKNOWN, fw_read_only_msg);
         break;
     default:
         set_error(out, CONVERT_ERR_UNKNOWN, r->err_msg);

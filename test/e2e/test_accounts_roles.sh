@@ -460,6 +460,51 @@ expect_2xx "tf account destroy"
 vault DELETE "$M/config/acme-account/tf-acme-account"
 expect_2xx "tf account destroy again (idempotent)"
 
+########## Terraform provider >= 5.9: omitted enum attributes arrive as "" ##############
+# The provider copies the user's config, so an account without key_type sends
+# "key_type": "" and a role without csr_* sends "" for them (issue 9 item 2). "" means the
+# field's default; a value outside the set is still a 400 naming the field.
+
+vault PUT "$M/config/acme-account/tf59" \
+    "$(acct_body "$ACME_DIR" '["test@example.com"]' "" "$ACME_CA_PEM")"
+expect_status 200 "tf >= 5.9 account create with key_type \"\""
+expect_jq '.data | [.account_keys[(.active_key_version|tostring)].key_type, .active_key_version]' \
+    '["ec-256",0]' "key_type \"\" is the default ec-256"
+vault PUT "$M/config/acme-account/tf59" \
+    "$(acct_body "$ACME_DIR" '["test@example.com"]' "" "$ACME_CA_PEM")"
+expect_status 200 "tf >= 5.9 account update (the full body again, key_type \"\")"
+acct_bad tf59-bad "$(acct_body "$ACME_DIR" '["a@example.com"]' " " "$ACME_CA_PEM")" key_type \
+    "key_type of blanks is not the default"
+vault PUT "$M/role/tf59-role" '{"acme_account_name": "tf59", "allowed_domains": ["example.com"],
+  "allowed_domain_options": [], "allowed_challenge_types": ["http-01"],
+  "csr_generate_key_type": "", "csr_identifier_population": ""}'
+expect_status 200 "tf >= 5.9 role create with csr_* \"\""
+expect_jq '.data | [.csr_generate_key_type, .csr_identifier_population]' '["ec-256","cn_first"]' \
+    "role: \"\" are the defaults ec-256, cn_first"
+vault PUT "$M/role/tf59-role" '{"acme_account_name": "tf59", "csr_generate_key_type": "rsa-2048",
+  "csr_identifier_population": "sans_only"}'
+expect_jq '.data | [.csr_generate_key_type, .csr_identifier_population]' '["rsa-2048","sans_only"]' \
+    "role update to rsa-2048, sans_only"
+vault PUT "$M/role/tf59-role" '{"acme_account_name": "tf59", "csr_generate_key_type": "",
+  "csr_identifier_population": ""}'
+expect_jq '.data | [.csr_generate_key_type, .csr_identifier_population]' '["ec-256","cn_first"]' \
+    "role update with \"\" (attribute removed from the config) goes back to the defaults"
+vault PUT "$M/role/tf59-bad" '{"acme_account_name": "tf59", "csr_generate_key_type": "ec-999"}'
+expect_error_mentions csr_generate_key_type "role: unknown csr_generate_key_type refused"
+vault GET "$M/role/tf59-bad"
+expect_status 404 "role: nothing stored after the refused create"
+vault PUT "$M/role/tf59-bad" '{"acme_account_name": "tf59", "csr_identifier_population": "cn"}'
+expect_error_mentions csr_identifier_population "role: unknown csr_identifier_population refused"
+vault PUT "$M/config/acme-account/tf59/rotate-key" '{"key_type": ""}'
+expect_status 200 "rotate-key with key_type \"\""
+vault GET "$M/config/acme-account/tf59"
+expect_jq '.data | [.active_key_version, .account_keys[(.active_key_version|tostring)].key_type]' \
+    '[1,"ec-256"]' "rotate-key: key_type \"\" made an ec-256 key"
+vault DELETE "$M/role/tf59-role"
+expect_2xx "delete tf59-role"
+vault DELETE "$M/config/acme-account/tf59"
+expect_2xx "delete tf59"
+
 ########## EAB: a second Pebble that requires external account binding ##################
 
 pebble_stop

@@ -189,6 +189,9 @@ case "$sans" in *DNS:www.example.com*DNS:api.example.com*|*DNS:api.example.com*D
     *) not_ok "certificate SANs: $sans" ;; esac
 vault GET "$M/role/$ROLE/order/$ID1/fetch-cert"
 if [ "$(printf '%s' "$BODY" | jq -c .data)" = "$(printf '%s' "$FETCH1" | jq -c .data)" ]; then ok "fetch-cert is repeatable, identical"; else not_ok "fetch-cert differs on the second call"; fi
+vault GET "$M/role/$ROLE/order/$ID1/fetch-cert?certificate_format="
+expect_status 200 "fetch-cert with certificate_format= (empty is the default pem)"
+if [ "$(printf '%s' "$BODY" | jq -c .data)" = "$(printf '%s' "$FETCH1" | jq -c .data)" ]; then ok "certificate_format= answers as pem"; else not_ok "certificate_format= differs from pem"; fi
 vault GET "$M/role/$ROLE/order/$ID1/fetch-cert?certificate_format=der"
 expect_status 200 "fetch-cert (der)"
 printf '%s' "$BODY" | jq -r .data.certificate | base64 -d > "$E2E_TMP/cert1.der" 2>/dev/null
@@ -294,6 +297,9 @@ expect_jq "$(printf '%s' '.data.order_status')" '"revoked"' "revoke: order_statu
 [ "$(order_status $ROLE "$ID3")" = revoked ] && ok "status after revoke is revoked" || not_ok "status after revoke"
 vault PUT "$M/role/$ROLE/order/$ID3/revoke" '{"reason":"key_compromise"}'
 expect_status 200 "revoke again (underscore spelling) is idempotent"
+vault PUT "$M/role/$ROLE/order/$ID2/revoke" '{"reason":""}'
+expect_status 200 "revoke with reason \"\" (the default)"
+expect_jq .data.reason '"unspecified"' "revoke: reason \"\" is unspecified"
 vault PUT "$M/role/$ROLE/order/$ID2/revoke" '{}'
 expect_status 200 "revoke with the default reason"
 

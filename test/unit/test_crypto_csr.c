@@ -251,6 +251,16 @@ static void test_malformed_input(void **state)
     huge[huge_len] = '\0';
     char *truncated = strndup(pem, strlen(pem) / 2);
     char *no_end = strndup(pem, strlen(pem) - 20);
+    unsigned char *der0 = NULL;
+    size_t der0_len = 0;
+    assert_int_equal(crypto_csr_pem_to_der(pem, &der0, &der0_len, &e), 0);
+    unsigned char *der3 = malloc(der0_len + 3);
+    memcpy(der3, der0, der0_len);
+    memcpy(der3 + der0_len, "\x05\x00\x00", 3);
+    char *trailing = fixture_pem("CERTIFICATE REQUEST", der3, der0_len + 3);
+    char *two = malloc(2 * strlen(pem) + 1);
+    strcpy(two, pem);
+    strcat(two, pem);
     const struct { const char *name, *in, *want; } cases[] = {
         { "empty", "", "csr: empty" },
         { "garbage", "not a csr", "csr: not a PEM certificate request" },
@@ -258,7 +268,9 @@ static void test_malformed_input(void **state)
         { "no end line", no_end, "csr: not a PEM certificate request" },
         { "huge", huge, "csr: too large" },
         { "certificate label", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-          "csr: not a PEM certificate request" },
+          "csr: a CERTIFICATE block, not a CERTIFICATE REQUEST" },
+        { "trailing bytes after the DER", trailing, "csr: 3 bytes follow the request's DER" },
+        { "two requests", two, "csr: more than one PEM block" },
         { "bad base64", "-----BEGIN CERTIFICATE REQUEST-----\n!!!!\n"
           "-----END CERTIFICATE REQUEST-----\n", "csr: not a PEM certificate request" },
     };
@@ -277,6 +289,10 @@ static void test_malformed_input(void **state)
     crypto_csr_info_clear(NULL);
     free(truncated);
     free(no_end);
+    free(der0);
+    free(der3);
+    free(trailing);
+    free(two);
     free(huge);
     free(pem);
 }
