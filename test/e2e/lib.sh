@@ -144,6 +144,8 @@ e2e_start() {
     # E2E_ENTITIES: a dev-vault -entities file (tokens mapped to identity entities).
     local extra=()
     if [ -n "${E2E_ENTITIES:-}" ]; then extra=(-entities "$E2E_ENTITIES"); fi
+    # E2E_HOST_ARGS: more dev-vault flags, e.g. "-rollback-interval 2s".
+    if [ -n "${E2E_HOST_ARGS:-}" ]; then local more; read -ra more <<< "$E2E_HOST_ARGS"; extra+=("${more[@]}"); fi
     "$host" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
         -data "$E2E_TMP/data" "${extra[@]}" >"$E2E_TMP/dev-vault.out" 2>"$E2E_TMP/dev-vault.log" &
     E2E_PIDS+=($!)
