@@ -18,6 +18,17 @@ int dns_query(const struct dns_server *srv, bool recursion, const char *name, ld
 /* 1 when the answer section holds a TXT record at fqdn whose text is value. */
 int dns_txt_has(const ldns_pkt *p, const char *fqdn, const char *value);
 
+/* A TSIG key (tsig.c): name and algorithm as DNS names without the trailing dot
+ * ("vault-key", "hmac-sha256"), secret in base64. Borrowed strings. */
+struct dns_tsig_key {
+    const char *name, *algorithm, *secret;
+};
+/* Signs q (its id set) with k, sends it over UDP (two tries of 2 s) and verifies the reply's
+ * TSIG. *reply is new (ldns_pkt_free). A refused or unverifiable signature is
+ * ERR_UPSTREAM with a message naming the fields to check. */
+int dns_tsig_exchange(const struct dns_server *srv, ldns_pkt *q, const struct dns_tsig_key *k,
+                      ldns_pkt **reply, struct err *e);
+
 /* A string field of a configuration; "" when absent. Borrowed. */
 const char *dns_cfg_str(const struct cJSON *cfg, const char *field);
 

@@ -60,24 +60,20 @@ static int rfc2136_validate(cJSON *cfg, struct err *e)
                    "hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512)", alg);
 }
 
-/* A resolver for the configured server that signs with the TSIG key. */
-static int signed_resolver(const cJSON *cfg, struct dns_server *srv, ldns_resolver **out,
-                           struct err *e)
+/* The configured server and key; strings borrowed from cfg. */
+static int server_and_key(const cJSON *cfg, struct dns_server *srv, struct dns_tsig_key *k,
+                          char *name, size_t ncap, struct err *e)
 {
-    char name[300], alg[64];
     if (dns_server_parse("nameserver", dns_cfg_str(cfg, "nameserver"), false, srv, e) < 0)
         return -1;
-    if (dns_resolver_for(srv, false, out, e) < 0)
-        return -1;
-    const char *key = dns_cfg_str(cfg, "tsig_key_name");
-    size_t kl = strlen(key);
-    snprintf(name, sizeof name, "%s%s", key, kl && key[kl - 1] == '.' ? "" : ".");
-    snprintf(alg, sizeof alg, "%s.", dns_cfg_str(cfg, "tsig_algorithm")[0]
-                                        ? dns_cfg_str(cfg, "tsig_algorithm") : "hmac-sha256");
-    ldns_resolver_set_tsig_keyname(*out, name);
-    ldns_resolver_set_tsig_keydata(*out, dns_cfg_str(cfg, "tsig_secret"));
-    ldns_resolver_set_tsig_algorithm(*out, alg);
-    ldns_resolver_set_usevc(*out, false);
+    snprintf(name, ncap, "%s", dns_cfg_str(cfg, "tsig_key_name"));
+    size_t n = strlen(name);
+    if (n && name[n - 1] == '.')
+        name[n - 1] = '\0';
+    k->name = name;
+    k->algorithm = dns_cfg_str(cfg, "tsig_algorithm")[0] ? dns_cfg_str(cfg, "tsig_algorithm")
+                                                          : "hmac-sha256";
+    k->secret = dns_cfg_str(cfg, "tsig_secret");
     return 0;
 }
 
@@ -106,20 +102,12 @@ static int rcode_error(ldns_pkt_rcode rc, const char *what, const char *server, 
     }
 }
 
-static int send_checked(ldns_resolver *r, ldns_pkt *q, const char *what, const char *server,
-                        ldns_pkt **ans, struct err *e)
+/* Sends q signed; a reply other than NOERROR/NXDOMAIN becomes an error saying what to fix. */
+static int send_checked(const struct dns_server *srv, const struct dns_tsig_key *k, ldns_pkt *q,
+                        const char *what, const char *server, ldns_pkt **ans, struct err *e)
 {
-    *ans = NULL;
-    ldns_status st = ldns_resolver_send_pkt(ans, r, q);
-    if (st == LDNS_STATUS_CRYPTO_TSIG_BOGUS || st == LDNS_STATUS_CRYPTO_TSIG_ERR)
-        return err_set(e, ERR_UPSTREAM, "%s: the reply of %s failed TSIG verification: check "
-                       "tsig_secret and tsig_algorithm", what, server);
-    if (st != LDNS_STATUS_OK || !*ans) {
-        ldns_pkt_free(*ans);
-        *ans = NULL;
-        return err_set(e, ERR_RETRY, "%s: %s did not answer: %s", what, server,
-                       ldns_get_errorstr_by_id(st));
-    }
+    if (dns_tsig_exchange(srv, q, k, ans, e) < 0)
+        return err_wrap(e, "%s", what);
     ldns_pkt_rcode rc = ldns_pkt_get_rcode(*ans);
     if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN)
         return rcode_error(rc, what, server, e);
@@ -127,8 +115,9 @@ static int send_checked(ldns_resolver *r, ldns_pkt *q, const char *what, const c
 }
 
 /* The zone apex of fqdn, asked of the server itself (signed, so a bad key shows here). */
-static int find_zone(ldns_resolver *r, const char *fqdn, const char *server, char *zone,
-                     size_t cap, struct err *e)
+static int find_zone(const struct dns_server *srv, const struct dns_tsig_key *k,
+                     const char *fqdn, const char *server, char *zone, size_t cap,
+                     struct err *e)
 {
     char what[400];
     snprintf(what, sizeof what, "finding the zone of %s", fqdn);
@@ -139,13 +128,8 @@ static int find_zone(ldns_resolver *r, const char *fqdn, const char *server, cha
     if (!q)
         return err_set(e, ERR_INTERNAL, "out of memory");
     ldns_pkt_set_random_id(q);
-    if (ldns_pkt_tsig_sign(q, ldns_resolver_tsig_keyname(r), ldns_resolver_tsig_keydata(r),
-                           300, ldns_resolver_tsig_algorithm(r), NULL) != LDNS_STATUS_OK) {
-        ldns_pkt_free(q);
-        return err_set(e, ERR_INVALID, "tsig_secret: cannot sign with this key (not base64?)");
-    }
     ldns_pkt *ans = NULL;
-    int rc = send_checked(r, q, what, server, &ans, e);
+    int rc = send_checked(srv, k, q, what, server, &ans, e);
     ldns_pkt_free(q);
     if (rc == 0) {
         const ldns_rr_list *secs[] = { ldns_pkt_answer(ans), ldns_pkt_authority(ans) };
@@ -173,24 +157,21 @@ static int update(const cJSON *cfg, const char *fqdn, const char *value, int64_t
                   struct err *e)
 {
     struct dns_server srv;
-    ldns_resolver *r = NULL;
-    char server[300], zone[300], what[400], rrtext[1400];
-    int rc = -1;
+    struct dns_tsig_key key;
+    char server[300], zone[300], what[400], rrtext[1400], kname[300];
     if (strlen(value) > 255 || strchr(value, '"') || strchr(value, '\\'))
         return err_set(e, ERR_INVALID, "TXT value: not a dns-01 value");
-    if (signed_resolver(cfg, &srv, &r, e) < 0)
+    if (server_and_key(cfg, &srv, &key, kname, sizeof kname, e) < 0)
         return -1;
     dns_server_str(&srv, server, sizeof server);
     snprintf(what, sizeof what, "%s TXT record %s", add ? "adding" : "deleting", fqdn);
-    if (find_zone(r, fqdn, server, zone, sizeof zone, e) < 0)
-        goto out;
+    if (find_zone(&srv, &key, fqdn, server, zone, sizeof zone, e) < 0)
+        return -1;
     snprintf(rrtext, sizeof rrtext, "%s %lld IN TXT \"%s\"", fqdn, (long long)(add ? ttl : 0),
              value);
     ldns_rr *rr = NULL;
-    if (ldns_rr_new_frm_str(&rr, rrtext, 0, NULL, NULL) != LDNS_STATUS_OK) {
-        err_set(e, ERR_INVALID, "%s: cannot build the record", what);
-        goto out;
-    }
+    if (ldns_rr_new_frm_str(&rr, rrtext, 0, NULL, NULL) != LDNS_STATUS_OK)
+        return err_set(e, ERR_INVALID, "%s: cannot build the record", what);
     if (!add)
         ldns_rr_set_class(rr, LDNS_RR_CLASS_NONE);   /* RFC 2136 2.5.4: delete this RR */
     ldns_rr_list *up = ldns_rr_list_new();
@@ -199,29 +180,19 @@ static int update(const cJSON *cfg, const char *fqdn, const char *value, int64_t
         ldns_rr_free(rr);
         ldns_rr_list_free(up);
         ldns_rdf_deep_free(zrdf);
-        err_set(e, ERR_INTERNAL, "out of memory");
-        goto out;
+        return err_set(e, ERR_INTERNAL, "out of memory");
     }
     ldns_pkt *q = ldns_update_pkt_new(zrdf, LDNS_RR_CLASS_IN, NULL, up, NULL);
     ldns_rr_list_deep_free(up);
-    if (!q) {
-        err_set(e, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
+    if (!q)
+        return err_set(e, ERR_INTERNAL, "out of memory");
     ldns_pkt_set_random_id(q);
-    if (ldns_update_pkt_tsig_add(q, r) != LDNS_STATUS_OK) {
-        ldns_pkt_free(q);
-        err_set(e, ERR_INVALID, "tsig_secret: cannot sign with this key");
-        goto out;
-    }
     ldns_pkt *ans = NULL;
-    rc = send_checked(r, q, what, server, &ans, e);
+    int rc = send_checked(&srv, &key, q, what, server, &ans, e);
     if (rc == 0 && ldns_pkt_get_rcode(ans) != LDNS_RCODE_NOERROR)
         rc = rcode_error(ldns_pkt_get_rcode(ans), what, server, e);
     ldns_pkt_free(q);
     ldns_pkt_free(ans);
-out:
-    ldns_resolver_deep_free(r);
     return rc;
 }
 
