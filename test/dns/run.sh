@@ -14,14 +14,28 @@ export E2E_HOST_ARGS="-rollback-interval 2s"
 source test/e2e/lib.sh
 # shellcheck source=test/lib/named.sh
 source test/lib/named.sh
+# shellcheck source=test/lib/moto.sh
+source test/lib/moto.sh
+PY=$MOTO_VENV/bin/python
 
 e2e_require named "apt-get install bind9" || { e2e_finish; exit 1; }
 e2e_require dig "apt-get install bind9-dnsutils" || { e2e_finish; exit 1; }
+e2e_require nsupdate "apt-get install bind9-dnsutils" || { e2e_finish; exit 1; }
+stop_all() { [ -n "${BRIDGE_PID:-}" ] && kill "$BRIDGE_PID" 2>/dev/null; moto_stop; named_stop; e2e_cleanup; }
+trap stop_all EXIT
 named_start || { not_ok "BIND did not start"; e2e_finish; exit 1; }
+MOTO_AUTH_AFTER= moto_start || { not_ok "moto_server did not start"; e2e_finish; exit 1; }
+# The AWS side first (moto's first calls are unauthenticated), then the plugin's environment:
+# endpoints by AWS's override variables, the moto user's key for the credential chain.
+AWS_SETUP=$("$PY" test/dns/moto_setup.py "$MOTO_URL" r53.test) || { not_ok "moto setup failed"; e2e_finish; exit 1; }
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SHARED_CREDENTIALS_FILE AWS_ENDPOINT_URL
+export AWS_ENDPOINT_URL_ROUTE_53=$MOTO_URL AWS_ENDPOINT_URL_STS=$MOTO_URL AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=$(printf '%s' "$AWS_SETUP" | jq -r .access_key_id)
+export AWS_SECRET_ACCESS_KEY=$(printf '%s' "$AWS_SETUP" | jq -r .secret_access_key)
 export PEBBLE_DNS_SERVER=$NAMED_ADDR
-e2e_start || { named_stop; e2e_finish; exit 1; }
-e2e_pebble_start || { named_stop; e2e_finish; exit 1; }
-trap 'named_stop; e2e_cleanup' EXIT
+e2e_start || { e2e_finish; exit 1; }
+e2e_pebble_start || { e2e_finish; exit 1; }
+trap stop_all EXIT
 M=$MOUNT
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -145,5 +159,6 @@ vault POST "$M/dns/test/workflow" '{"identifier":"a.example.test","provider_type
 expect_error_mentions "provider_name" "workflow with a missing provider"
 
 source test/dns/orders.sh
+source test/dns/route53.sh
 
 e2e_finish

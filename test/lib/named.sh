@@ -11,6 +11,7 @@
 # resolves for http-01):
 #     example.test   dynamic updates of TXT records with any of the keys below
 #     other.test     no updates (names a DNS provider does not manage)
+#     r53.test       updates with key-sha256 (test/dns/r53_bridge.py mirrors moto's zone here)
 #     hidden.test    updates with key-sha256, but queries only when signed with it: the
 #                    propagation check (unsigned) never sees a record there
 # TSIG keys key-sha1, key-sha224, key-sha256, key-sha384, key-sha512 (hmac-<alg>).
@@ -47,7 +48,7 @@ named_start() {
         export "NAMED_SECRET_$alg=$secret"
     done
     local z
-    for z in example.test other.test hidden.test; do
+    for z in example.test other.test hidden.test r53.test; do
         cat > "$d/$z.db" <<ZONE
 \$TTL 60
 @    IN SOA ns1.$z. hostmaster.$z. 1 60 60 600 5
@@ -73,6 +74,7 @@ options {
 controls { };
 include "$d/keys.conf";
 zone "example.test" { type primary; file "$d/example.test.db"; update-policy {$grants }; };
+zone "r53.test" { type primary; file "$d/r53.test.db"; update-policy { grant key-sha256 zonesub TXT; }; };
 zone "other.test" { type primary; file "$d/other.test.db"; };
 zone "hidden.test" { type primary; file "$d/hidden.test.db";
     update-policy { grant key-sha256 zonesub TXT; }; allow-query { key key-sha256; }; };
