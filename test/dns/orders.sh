@@ -99,4 +99,4 @@ expect_true ".data.last_error | test(\"Vault's internal DNS propagation check ti
 expect_true '.data.challenges["t.hidden.test"] | all(.challenge_status == "pending")' "timeout: the CA was not notified (challenges pending)"
 until_no_txt _acme-challenge.t.hidden.test 10 && ok "timeout: record removed" || not_ok "timeout: record left: $(named_txt _acme-challenge.t.hidden.test)"
 
-source test/dns/crash.sh
+

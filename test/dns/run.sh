@@ -160,5 +160,6 @@ expect_error_mentions "provider_name" "workflow with a missing provider"
 
 source test/dns/orders.sh
 source test/dns/route53.sh
+source test/dns/crash.sh
 
 e2e_finish
