@@ -3,7 +3,9 @@
 # Starts Pebble + challtestsrv (test/lib/pebble.sh) and build/dev-vault on loopback (or uses
 # $VAULT_ADDR/$VAULT_TOKEN when both are set), registers and mounts the plugin through the
 # HTTP API as with a real Vault, then: account, role, an identifier order fulfilled with
-# http-01, fetch-cert (subject, SANs, issuer, validity), and a CSR order with dns-01.
+# http-01, fetch-cert (subject, SANs, issuer, validity), a CSR order with dns-01, and
+# automatic DNS-01: an RFC 2136 provider on a local BIND (test/lib/named.sh), one new-order,
+# the certificate, no other call.
 # Every step is printed as the curl command a user would type. Processes are stopped by PID.
 set -u
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ PIDS=()
 cleanup() {
     local pid
     if declare -F pebble_stop >/dev/null; then pebble_stop >/dev/null 2>&1; fi
+    if declare -F named_stop >/dev/null; then named_stop >/dev/null 2>&1; fi
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     rm -rf "$TMP"
 }
@@ -67,6 +70,13 @@ cts() {
     printf '$ curl -s -X POST %s/%s -d '\''%s'\''   # challtestsrv plays web/DNS server\n' "$CHALLTESTSRV_URL" "$1" "$2"
     curl -sS -X POST "$CHALLTESTSRV_URL/$1" -d "$2" >/dev/null
 }
+
+step "Start a local DNS server (BIND: zones example.com and example.test, TSIG keys)"
+# shellcheck source=/dev/null
+source "$ROOT/test/lib/named.sh"
+NAMED_EXTRA_ZONES=example.com named_start || die "BIND failed to start (apt-get install bind9 bind9-dnsutils)"
+# Pebble resolves through it: names point at 127.0.0.1, where challtestsrv answers http-01.
+export PEBBLE_DNS_SERVER=$NAMED_ADDR
 
 step "Start Pebble (ACME CA) and challtestsrv"
 # shellcheck source=/dev/null
@@ -146,12 +156,30 @@ show -c '.data | {order_id, identifiers, workflow_type}'
 wait_for web "$ID2" awaiting-challenge-fulfillment
 api GET "$MOUNT/role/web/order/$ID2/challenge?challenge_type=dns-01&identifier=api.example.com"
 show -c '.data | {dns_record_name, dns_record_value}'
-cts set-txt "{\"host\":\"$(show -r .data.dns_record_name).\",\"value\":\"$(show -r .data.dns_record_value)\"}"
+rec=$(show -r .data.dns_record_name); val=$(show -r .data.dns_record_value)
+printf '$ nsupdate -y hmac-sha256:key-sha256:... <<< "update add %s. 60 TXT %s"   # your DNS server\n' "$rec" "$val"
+printf 'server 127.0.0.1 %s\nupdate add %s. 60 TXT %s\nsend\n' "$NAMED_PORT" "$rec" "$val" |
+    nsupdate -y "hmac-sha256:key-sha256:$NAMED_SECRET_sha256" || die "nsupdate failed"
 api PUT "$MOUNT/role/web/order/$ID2/fulfilled-challenge" '{"identifier":"api.example.com","challenge_type":"dns-01"}'
 wait_for web "$ID2" completed
 api GET "$MOUNT/role/web/order/$ID2/fetch-cert"
 show -r .data.certificate > "$TMP/api.pem"
 openssl x509 -in "$TMP/api.pem" -noout -subject -issuer -dates 2>/dev/null | sed 's/^/  /'
+
+step "Automatic DNS-01: Vault publishes, checks and removes the TXT records itself"
+api POST "$MOUNT/config/dns/rfc2136/local-bind" "{\"identifiers\":[\"example.test\",\"*.example.test\"],\"nameserver\":\"$NAMED_ADDR\",\"tsig_key_name\":\"key-sha256\",\"tsig_secret\":\"$NAMED_SECRET_sha256\"}"
+show -c '.data | {name, type, identifiers, nameserver, tsig_algorithm, ttl}'
+api POST "$MOUNT/dns/test/workflow" '{"identifier":"check.example.test","provider_type":"rfc2136","provider_name":"local-bind"}'
+show -c '.data | {success, record_name, message}'
+api PUT "$MOUNT/role/auto" '{"acme_account_name":"demo","allowed_domains":["example.test"],"allowed_domain_options":["bare_domains","subdomains","wildcards"]}'
+api PUT "$MOUNT/role/auto/new-order" '{"identifiers":["app.example.test","*.app.example.test"]}'
+ID3=$(show -r .data.order_id)
+wait_for auto "$ID3" completed
+api GET "$MOUNT/role/auto/order/$ID3/fetch-cert"
+show -r .data.certificate > "$TMP/auto.pem"
+openssl x509 -in "$TMP/auto.pem" -noout -subject -issuer -dates -ext subjectAltName 2>/dev/null | sed 's/^/  /'
+printf '$ dig @127.0.0.1 -p %s _acme-challenge.app.example.test TXT +short   # removed again\n' "$NAMED_PORT"
+dig +short -p "$NAMED_PORT" @127.0.0.1 _acme-challenge.app.example.test TXT | sed 's/^/  /'
 
 step "Look the certificate up by serial"
 api GET "$MOUNT/lookup/cert/$(openssl x509 -in "$TMP/api.pem" -noout -serial | cut -d= -f2)"

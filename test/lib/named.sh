@@ -3,7 +3,7 @@
 #
 # Usage (bash):
 #     source test/lib/named.sh
-#     named_start             # or NAMED_ZONES="a.test b.test" named_start
+#     named_start             # or NAMED_EXTRA_ZONES="example.com" named_start
 #     ... NAMED_ADDR, NAMED_SECRET_<alg> ...
 #     named_stop
 #
@@ -14,6 +14,7 @@
 #     r53.test       updates with key-sha256 (test/dns/r53_bridge.py mirrors moto's zone here)
 #     hidden.test    updates with key-sha256, but queries only when signed with it: the
 #                    propagation check (unsigned) never sees a record there
+#     $NAMED_EXTRA_ZONES   more zones like example.test
 # TSIG keys key-sha1, key-sha224, key-sha256, key-sha384, key-sha512 (hmac-<alg>).
 #
 # Exported once started:
@@ -48,7 +49,7 @@ named_start() {
         export "NAMED_SECRET_$alg=$secret"
     done
     local z
-    for z in example.test other.test hidden.test r53.test; do
+    for z in example.test other.test hidden.test r53.test ${NAMED_EXTRA_ZONES:-}; do
         cat > "$d/$z.db" <<ZONE
 \$TTL 60
 @    IN SOA ns1.$z. hostmaster.$z. 1 60 60 600 5
@@ -74,6 +75,7 @@ options {
 controls { };
 include "$d/keys.conf";
 zone "example.test" { type primary; file "$d/example.test.db"; update-policy {$grants }; };
+$(for z in ${NAMED_EXTRA_ZONES:-}; do echo "zone \"$z\" { type primary; file \"$d/$z.db\"; update-policy {$grants }; };"; done)
 zone "r53.test" { type primary; file "$d/r53.test.db"; update-policy { grant key-sha256 zonesub TXT; }; };
 zone "other.test" { type primary; file "$d/other.test.db"; };
 zone "hidden.test" { type primary; file "$d/hidden.test.db";
