@@ -5,6 +5,10 @@ ACCT=pebble
 vault PUT "$M/config/acme-account/$ACCT" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
     '{directory_url:$d, trusted_ca:$ca, email_contacts:["ops@example.com"]}')"
 expect_status 200 "create acme account"
+vault PUT "$M/config/acme-account/$ACCT" '{"default_nameserver":"bad name:99999"}'
+expect_error_mentions default_nameserver "account: a bad default_nameserver is refused naming the field"
+vault PUT "$M/config/acme-account/$ACCT" "{\"default_nameserver\":\"$NAMED_ADDR\"}"
+expect_status 200 "account: default_nameserver host:port accepted"
 role() {   # NAME [extra json]
     vault PUT "$M/role/$1" "$(jq -n --arg a "$ACCT" '{acme_account_name:$a,
         allowed_domains:["example.test","other.test","hidden.test"],
