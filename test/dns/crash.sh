@@ -25,9 +25,9 @@ wait_seen() {
 }
 
 # 1. Recorded, not yet sent: BIND frozen while the plugin sends the update.
+kill -STOP "$NAMED_PID"
 new_order auto '{"identifiers":["crash1.example.test"]}'
 C1=$ORDER
-kill -STOP "$NAMED_PID"
 if wait_seen auto "$C1" vault-challenge-fulfillment 20; then ok "crash 1: order in vault-challenge-fulfillment with BIND frozen"
 else not_ok "crash 1: vault-challenge-fulfillment not seen ($(order_status auto "$C1"))"; fi
 sleep 0.5

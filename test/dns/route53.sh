@@ -39,11 +39,16 @@ vault LIST "$M/config/dns"
 expect_true '.data.keys | index("aws-route53/static") != null and index("rfc2136/bind") != null' "LIST config/dns lists both types"
 
 for p in static chain byid role; do
+    sts_before=$(grep -c '"POST / HTTP' "$MOTO_LOG")
     vault POST "$M/dns/test/workflow" "{\"identifier\":\"wf-$p.r53.test\",\"provider_type\":\"aws-route53\",\"provider_name\":\"$p\"}"
     expect_status 200 "route53 workflow ($p)"
     expect_jq .data.success true "route53 workflow ($p): success"
     got=$(moto_txt "_acme-challenge.wf-$p.r53.test")
     [ -z "$got" ] && ok "route53 workflow ($p): record deleted from Route 53" || not_ok "route53 workflow ($p): left $got"
+    if [ "$p" = role ]; then
+        [ "$(grep -c '"POST / HTTP' "$MOTO_LOG")" -gt "$sts_before" ] && ok "route53 workflow (role): STS AssumeRole was called" \
+            || not_ok "route53 workflow (role): no STS call in moto's log"
+    fi
 done
 vault POST "$M/dns/test/workflow" '{"identifier":"wf.r53.test","provider_type":"aws-route53","provider_name":"nozone"}'
 expect_error_mentions "zone" "route53 workflow with an unknown hosted_zone_id says zone not found"
