@@ -3,13 +3,15 @@
 #   make test       installs deps (scripts/deps.sh), then every suite
 #   make asan       the same suites, built with AddressSanitizer + UBSan
 #   make bench      benchmarks (numbers printed)
-#   make demo       Pebble + dev-vault + plugin: a certificate issued end to end
+#   make demo       Pebble + OpenBao (HOST=dev-vault: the SDK host) + plugin, bao CLI
+#   make install    the plugin into $(DESTDIR)$(PLUGIN_DIR) (PREFIX, PLUGIN_DIR)
+#   make dist       release zip + SHA256SUMS in $(BUILD)/dist, named like HashiCorp's
 # Sources are picked up by wildcard: src/<layer>/*.c, test/unit/test_*.c, test/acme/*.c.
 
 SAN     ?=
 BUILD   ?= build$(if $(SAN),-asan)
 CC      ?= cc
-PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 ldns libxml-2.0
+PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 libidn2 ldns libxml-2.0
 # pkg-config runs once (simple expansion): CFLAGS is a recursive variable, expanded for
 # every compile, and grpc's pkg-config takes about half a second.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -97,12 +99,16 @@ $(BUILD)/test/%: test/unit/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 
+# The fault-injection test fails allocations on purpose: it wraps the allocator of every
+# object linked into it (the engine's static libraries included).
+$(BUILD)/test/test_engine_faults: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
 # Pebble-backed tests: run by test/acme/run.sh, not as plain unit tests.
 $(BUILD)/test-acme/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 
-tests: all $(UNIT_BIN) $(ACME_BIN)
+tests: all dist $(UNIT_BIN) $(ACME_BIN)
 
 deps:
 	bash scripts/deps.sh
@@ -121,11 +127,38 @@ bench: deps
 	BUILD=$(BUILD) bash test/bench/run.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all dist
 	BUILD=$(BUILD) bash scripts/demo.sh
+
+# ---- shipping -------------------------------------------------------------------------
+# Vault and OpenBao look for plugins in their plugin_directory; PLUGIN_DIR is that.
+PREFIX     ?= /usr/local
+PLUGIN_DIR ?= $(PREFIX)/lib/vault/plugins
+ARCH       := $(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+DIST_NAME  := vault-plugin-secrets-pki-external-ca_$(VERSION)_linux_$(ARCH)
+DIST_ZIP   := $(BUILD)/dist/$(DIST_NAME).zip
+
+install: $(PLUGIN)
+	install -d $(DESTDIR)$(PLUGIN_DIR)
+	install -m 0755 $(PLUGIN) $(DESTDIR)$(PLUGIN_DIR)/vault-plugin-secrets-pki-external-ca
+
+# The zip holds the binary as HashiCorp's plugin releases do (the very file `make install`
+# installs, so one sum fits both); SHA256SUMS (beside it and in
+# it) has the sum of the zip and the sum of the binary, the one `plugin register -sha256`
+# takes.
+$(DIST_ZIP): $(PLUGIN) VERSION README.md
+	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/stage
+	cp $(PLUGIN) README.md $(BUILD)/dist/stage/
+	cd $(BUILD)/dist/stage && sha256sum vault-plugin-secrets-pki-external-ca > SHA256SUMS && \
+	    zip -q -X ../$(DIST_NAME).zip vault-plugin-secrets-pki-external-ca README.md SHA256SUMS
+	cd $(BUILD)/dist && sha256sum $(DIST_NAME).zip > SHA256SUMS && cat stage/SHA256SUMS >> SHA256SUMS
+	rm -rf $(BUILD)/dist/stage
+	@cat $(BUILD)/dist/SHA256SUMS
+
+dist: $(DIST_ZIP)
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all tests deps test asan bench demo clean
+.PHONY: all tests deps test asan bench demo install dist clean
 .SECONDARY:

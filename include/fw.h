@@ -121,8 +121,11 @@ enum fw_status {
     FW_STATUS_USER_ERROR,       /* existence check: err_type 1 (400); HandleRequest: the
                                    runtime sends an {"error": msg} response (400) */
     FW_STATUS_INTERNAL,         /* err_type 0 with a generic message -> 500 */
-    FW_STATUS_READ_ONLY         /* err_type 0 with fw_read_only_msg: the host forwards the
+    FW_STATUS_READ_ONLY,        /* err_type 0 with fw_read_only_msg: the host forwards the
                                    request to the active node (a standby's 500 otherwise) */
+    FW_STATUS_NOT_FOUND         /* the object the request names does not exist; err_msg
+                                   names it. 404 {"errors":[msg]} for every operation (a nil
+                                   response would be a 204 "success" on writes) */
 };
 
 struct fw_resp {
@@ -203,8 +206,9 @@ const struct cJSON *fw_data_map(const struct fw_data *d, const char *name);
 
 /* A handler returns 0 with resp->data set (or left NULL for a nil response: 404 on read and
  * list, 204 on writes), or -1 with *e set: ERR_INVALID becomes a 400 {"error": msg} response,
- * ERR_NOT_FOUND a nil response, ERR_READ_ONLY FW_STATUS_READ_ONLY (forwarded by the host),
- * anything else is logged in full and returned as a generic 500. */
+ * ERR_NOT_FOUND a 404 whose errors name the missing object (FW_STATUS_NOT_FOUND, whatever
+ * the operation), ERR_READ_ONLY FW_STATUS_READ_ONLY (forwarded by the host), anything else
+ * is logged in full and returned as a generic 500. */
 typedef int (*fw_handler)(const struct fw_req *req, const struct fw_data *d,
                           struct fw_resp *resp, struct err *e);
 /* Existence check: *exists true means the resource is there (update), false means create. */

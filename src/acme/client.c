@@ -117,3 +117,10 @@ void acme_client_set_key(struct acme_client *c, struct crypto_key *key)
     c->key = key;
     pthread_mutex_unlock(&c->mu);
 }
+
+void acme_client_set_cancel(struct acme_client *c, const atomic_bool *flag)
+{
+    pthread_mutex_lock(&c->mu);
+    c->cancel = flag;
+    pthread_mutex_unlock(&c->mu);
+}

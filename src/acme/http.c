@@ -277,9 +277,20 @@ static int curl_fail(struct acme_client *c, CURLcode rc, const char *method, con
         return err_set(e, ERR_RETRY, "acme: %s %s: timed out: %s", method, url, why);
     case CURLE_OUT_OF_MEMORY:
         return err_set(e, ERR_INTERNAL, "acme: %s %s: out of memory", method, url);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
     default:
         return err_set(e, ERR_RETRY, "acme: %s %s: unreachable: %s", method, url, why);
     }
+}
+
+/* libcurl's progress callback (called about once a second even while a peer is silent):
+ * non-zero aborts the transfer. */
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const atomic_bool *cancel = p;
+    return atomic_load(cancel) ? 1 : 0;
 }
 
 int acme_http_request(struct acme_client *c, const char *method, const char *url,
@@ -295,6 +306,11 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     CURL *h;
 
     memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&c->mu);
+    const atomic_bool *cancel = c->cancel;
+    pthread_mutex_unlock(&c->mu);
+    if (cancel && atomic_load(cancel))
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
     h = handle_take(c);
     if (!h)
         return err_set(e, ERR_INTERNAL, "acme: curl_easy_init failed");
@@ -313,6 +329,11 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (c->ca_pem) {
         struct curl_blob blob = { .data = c->ca_pem, .len = strlen(c->ca_pem),
                                   .flags = CURL_BLOB_NOCOPY };

@@ -182,7 +182,7 @@ static bool owner_done(struct fw_storage *s, const char *owner)
     return done;
 }
 
-int dns_records_sweep(struct fw_storage *s, struct err *e)
+int dns_records_sweep(struct engine *eng, struct fw_storage *s, struct err *e)
 {
     char **owners = NULL;
     if (s->list(s->ctx, "dns-record/", &owners, e) < 0)
@@ -196,14 +196,15 @@ int dns_records_sweep(struct fw_storage *s, struct err *e)
         if (!owner_done(s, owner))
             continue;
         /* An order being advanced right now holds its lock: leave it to that thread. */
+        struct keylock hold = { 0 };
         bool is_order = uuid7_valid(owner);
-        if (is_order && !order_lock_try(owner))
+        if (is_order && eng && !keylock_try(&eng->order_locks, owner, &hold))
             continue;
         struct err le;
         if (dns_records_remove_owner(s, owner, &le) < 0)
             log_warn("engine", "dns record sweep", "owner", owner, "error", le.msg, NULL);
-        if (is_order)
-            order_lock_release(owner);
+        if (is_order && eng)
+            keylock_release(&eng->order_locks, &hold);
     }
     fw_strv_free(owners);
     return 0;

@@ -12,7 +12,6 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "acme.h"
 #include "log.h"
+#include "order.h"
 
 enum {
     ACCT_MAX_URL = 2048, ACCT_MAX_EMAIL = 254, ACCT_MAX_CONTACTS = 100,
@@ -29,9 +29,26 @@ enum {
 static const char *const acct_key_types[] = { "ec-256", "ec-384", "ec-521", "rsa-2048",
                                               "rsa-4096", "rsa-8192", NULL };
 
-/* Account writes are read-modify-write of one key (rotate-key appends a version); this lock
- * keeps two writers of the same plugin process from losing each other's change. */
-static pthread_mutex_t acct_write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Account writes are read-modify-write of one key (rotate-key appends a version), and
+ * deleting one must not race a role create that references it. Every account write holds
+ * the account's lock in the mount's account_locks (keylock.c: one lock per name, so a slow
+ * CA delays only the writes of its own account), and path_role.c holds it while it checks
+ * and stores a new role's acme_account_name. */
+static void acct_lock(const struct fw_req *req, const char *name, struct keylock *hold)
+{
+    keylock_wait(&((struct engine *)req->backend)->account_locks, name, hold);
+}
+
+static void acct_unlock(const struct fw_req *req, struct keylock *hold)
+{
+    keylock_release(&((struct engine *)req->backend)->account_locks, hold);
+}
+
+/* The mount's shared ACME client of the account is stale once the account changed. */
+static void acct_changed(const struct fw_req *req, const char *name)
+{
+    order_clients_drop(((struct engine *)req->backend)->clients, name);
+}
 
 /* ---- validation ------------------------------------------------------------------------- */
 
@@ -307,6 +324,7 @@ static int add_key_version(cJSON *st, int version, const struct crypto_key *k, i
     cJSON_AddNumberToObject(o, "key_version", version);
     cJSON_AddNumberToObject(o, "key_creation_date", (double)now);
     cJSON_AddStringToObject(o, "private_key", pem);
+    OPENSSL_cleanse(pem, strlen(pem));
     free(pem);
     snprintf(ver, sizeof ver, "%d", version);
     cJSON_AddItemToObject(keys, ver, o);
@@ -347,7 +365,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     const char *kid = fw_data_str(d, "eab_kid"), *hmac = fw_data_str(d, "eab_key");
     enum crypto_key_type kt;
     struct crypto_key *key = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct acme_directory dirinfo = { 0 };
     struct acme_account acct = { 0 };
     struct acme_reply rep = { 0 };
@@ -384,12 +402,12 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     bool keep_pending = false;
     if (crypto_key_to_pem(key, &pem, e) < 0)
         goto out;
-    if (account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pem, &c, e) < 0) {
+    if (account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pem, &conn, e) < 0) {
         if (e->kind != ERR_INTERNAL)
             err_wrap(e, "directory_url");
         goto out;
     }
-    if (acme_get_directory(c, false, &dirinfo, &rep, e) < 0) {
+    if (acme_get_directory(conn.acme, false, &dirinfo, &rep, e) < 0) {
         acme_fail(e, NULL, "directory_url", "cannot read the ACME directory");
         goto out;
     }
@@ -411,7 +429,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     acme_reply_clear(&rep);
     /* The operator asked for an account at this CA: that is the terms-of-service agreement
      * (spec 000 has no separate parameter for it). */
-    if (acme_new_account(c, mailto, true, kid[0] ? &eab : NULL, &acct, &rep, e) < 0) {
+    if (acme_new_account(conn.acme, mailto, true, kid[0] ? &eab : NULL, &acct, &rep, e) < 0) {
         /* Without the CA's answer the account may exist: keep the key for the retry. */
         keep_pending = !rep.problem.type;
         acme_fail(e, &rep, kid[0] ? "eab_kid" : "directory_url", "the CA refused the account");
@@ -433,7 +451,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
 out:
     if (!keep_pending)
         pending_create_end(req->storage, name);
-    acme_client_free(c);
+    account_conn_close(&conn);
     crypto_key_free(key);
     if (pem)
         OPENSSL_cleanse(pem, strlen(pem));
@@ -442,7 +460,7 @@ out:
     acme_directory_clear(&dirinfo);
     acme_account_clear(&acct);
     acme_reply_clear(&rep);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -513,18 +531,20 @@ static int account_write(const struct fw_req *req, const struct fw_data *d,
                          struct fw_resp *resp, struct err *e)
 {
     const char *name = fw_data_str(d, "name");
+    struct keylock hold = { 0 };
     cJSON *st = NULL;
     int rc;
     if (engine_name_check("name", name, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load_json(req->storage, name, &st, e) < 0) {
         rc = e->kind == ERR_NOT_FOUND ? account_create(req, d, name, resp, e) : -1;
     } else {
         rc = account_update(req, d, st, resp, e);
-        cJSON_Delete(st);
+        account_json_free(st);
+        acct_changed(req, name);
     }
-    pthread_mutex_unlock(&acct_write_lock);
+    acct_unlock(req, &hold);
     return rc;
 }
 
@@ -535,11 +555,11 @@ static int account_read(const struct fw_req *req, const struct fw_data *d, struc
     struct err ignored = { 0 };
     if (engine_name_check("name", fw_data_str(d, "name"), e) < 0)
         return -1;
-    account_settle(req->storage, fw_data_str(d, "name"), &ignored);
+    account_settle(req->backend, req->storage, fw_data_str(d, "name"), &ignored);
     if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
-        return e->kind == ERR_NOT_FOUND ? 0 : -1;
+        return -1;   /* a missing account is a 404 naming it */
     int rc = account_reply(st, &resp->data, e);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -549,10 +569,11 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     const char *name = fw_data_str(d, "name");
     struct account *a = NULL;
     char **roles = NULL, key[300];
+    struct keylock hold = { 0 };
     int rc = -1;
     if (engine_name_check("name", name, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     settle_pending_locked(req->storage, name);   /* deactivate with the key the CA knows */
     if (account_load(req->storage, name, &a, e) < 0) {
         rc = e->kind == ERR_NOT_FOUND ? 0 : -1;   /* gone already: success */
@@ -575,20 +596,24 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     if (fw_require_writable(req, e) < 0 || req->storage->del(req->storage->ctx, key, e) < 0)
         goto out;
     pending_create_end(req->storage, name);
+    acct_changed(req, name);
+    acct_unlock(req, &hold);
     log_info("engine", "acme account deleted", "name", name, NULL);
-    /* Deactivate at the CA, best effort: an unreachable or retired CA must not keep the
-     * record (and its key) in Vault forever. */
-    struct acme_client *c = NULL;
+    /* Deactivate at the CA, best effort and after the lock (a slow CA delays nobody): an
+     * unreachable or retired CA must not keep the record (and its key) in Vault forever.
+     * The key is the one loaded above, still in memory. */
+    struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct err de = { 0 };
-    if (account_client(a, &c, &de) < 0 || acme_deactivate_account(c, &acct, NULL, &de) < 0)
+    if (account_conn(a, &conn, &de) < 0 ||
+        acme_deactivate_account(conn.acme, &acct, NULL, &de) < 0)
         log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
                  de.msg, NULL);
     acme_account_clear(&acct);
-    acme_client_free(c);
+    account_conn_close(&conn);
     rc = 0;
 out:
-    pthread_mutex_unlock(&acct_write_lock);
+    acct_unlock(req, &hold);
     fw_strv_free(roles);
     account_free(a);
     return rc;
@@ -606,10 +631,11 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     const char *name = fw_data_str(d, "name"), *dir = fw_data_str(d, "directory_url");
     const char *pem = fw_data_str(d, "account_key");
     struct crypto_key *key = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct acme_reply rep = { 0 };
     cJSON *st = NULL, *contacts = NULL;
+    struct keylock hold = { 0 };
     int rc = -1;
     if (engine_name_check("name", name, e) < 0 || check_directory_url(dir, e) < 0 ||
         check_trusted_ca(fw_data_str(d, "trusted_ca"), e) < 0 ||
@@ -621,7 +647,7 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         return err_set(e, ERR_INVALID, "account_key: longer than %d bytes", ACCT_MAX_KEY);
     if (crypto_key_from_pem(pem, strlen(pem), &key, e) < 0)
         return err_set(e, ERR_INVALID, "account_key: not a usable PEM private key");
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load_json(req->storage, name, &st, e) == 0) {
         err_set(e, ERR_INVALID, "name: an account named %.128s already exists", name);
         goto out;
@@ -631,7 +657,8 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     char *pkcs8 = NULL;
     if (crypto_key_to_pem(key, &pkcs8, e) < 0)
         goto out;
-    rc = account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &c, e);
+    rc = account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &conn, e);
+    OPENSSL_cleanse(pkcs8, pkcs8 ? strlen(pkcs8) : 0);
     free(pkcs8);
     if (rc < 0) {
         if (e->kind != ERR_INTERNAL)
@@ -639,7 +666,7 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         goto out;
     }
     rc = -1;
-    if (acme_lookup_account(c, &acct, &rep, e) < 0) {
+    if (acme_lookup_account(conn.acme, &acct, &rep, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "account_key: the CA has no account for this key");
         else
@@ -664,13 +691,13 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
              "account_url", acct.url ? acct.url : "", NULL);
     rc = account_reply(st, &resp->data, e);
 out:
-    pthread_mutex_unlock(&acct_write_lock);
-    acme_client_free(c);
+    acct_unlock(req, &hold);
+    account_conn_close(&conn);
     crypto_key_free(key);
     acme_account_clear(&acct);
     acme_reply_clear(&rep);
     cJSON_Delete(contacts);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -697,7 +724,7 @@ static int account_has_active_orders(struct fw_storage *s, const char *name, boo
  * key_creation_date, private_key}) before the CA hears of it, and promotes it to
  * keys[version] / active_key_version after the CA's keyChange succeeded. A pending_key found
  * later means a rotation stopped in between; account_settle asks the CA which of the two keys
- * it knows and keeps that one. Every path below holds acct_write_lock. */
+ * it knows and keeps that one. Every path below holds the account's lock. */
 
 static int key_version_max(const cJSON *st)
 {
@@ -745,7 +772,7 @@ static int pending_promote(cJSON *st, struct err *e)
 static int pending_settle(struct fw_storage *s, const char *name, cJSON *st, struct err *e)
 {
     const cJSON *pk = cJSON_GetObjectItemCaseSensitive(st, "pending_key");
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct acme_reply rep = { 0 };
     bool promote = false;
@@ -754,10 +781,10 @@ static int pending_settle(struct fw_storage *s, const char *name, cJSON *st, str
         return 0;
     const char *pem = json_str(pk, "private_key");
     const char *url = json_str(st, "account_url");
-    if (account_client_for(json_str(st, "directory_url"), json_str(st, "trusted_ca"), NULL,
-                           pem, &c, e) < 0)
+    if (account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"), NULL,
+                          pem, &conn, e) < 0)
         goto out;
-    if (acme_lookup_account(c, &acct, &rep, e) == 0) {
+    if (acme_lookup_account(conn.acme, &acct, &rep, e) == 0) {
         promote = acct.url && strcmp(acct.url, url) == 0;
         if (!promote)
             log_warn("engine", "pending account key belongs to another account at the CA",
@@ -781,13 +808,13 @@ static int pending_settle(struct fw_storage *s, const char *name, cJSON *st, str
              "name", name, NULL);
     rc = 0;
 out:
-    acme_client_free(c);
+    account_conn_close(&conn);
     acme_account_clear(&acct);
     acme_reply_clear(&rep);
     return rc;
 }
 
-/* account_settle with acct_write_lock held; failures are logged, the caller goes on with
+/* account_settle with the account's lock held; failures are logged, the caller goes on with
  * what is stored. */
 static void settle_pending_locked(struct fw_storage *s, const char *name)
 {
@@ -798,28 +825,32 @@ static void settle_pending_locked(struct fw_storage *s, const char *name)
         pending_settle(s, name, st, &e) < 0)
         log_warn("engine", "pending account key not settled", "name", name, "error", e.msg,
                  NULL);
-    cJSON_Delete(st);
+    account_json_free(st);
 }
 
-int account_settle(struct fw_storage *s, const char *name, struct err *e)
+int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
+                   struct err *e)
 {
+    struct keylock hold = { 0 };
     cJSON *st = NULL;
     int rc = 0;
     /* Cheap check first: a pending key is rare, the lock is shared. */
     if (account_load_json(s, name, &st, e) < 0)
         return e->kind == ERR_NOT_FOUND ? 0 : -1;
     bool pending = cJSON_GetObjectItemCaseSensitive(st, "pending_key") != NULL;
-    cJSON_Delete(st);
+    account_json_free(st);
     st = NULL;
     if (!pending)
         return 0;
-    pthread_mutex_lock(&acct_write_lock);
+    keylock_wait(&eng->account_locks, name, &hold);
     if (account_load_json(s, name, &st, e) < 0)
         rc = e->kind == ERR_NOT_FOUND ? 0 : -1;
     else
         rc = pending_settle(s, name, st, e);
-    pthread_mutex_unlock(&acct_write_lock);
-    cJSON_Delete(st);
+    if (rc == 0)
+        order_clients_drop(eng->clients, name);
+    keylock_release(&eng->account_locks, &hold);
+    account_json_free(st);
     if (rc < 0)
         log_warn("engine", "pending account key not settled", "name", name, "error", e->msg,
                  NULL);
@@ -878,10 +909,11 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
                           struct fw_resp *resp, struct err *e)
 {
     const char *name = fw_data_str(d, "name");
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct crypto_key *key = NULL;
     struct acme_reply rep = { 0 };
     cJSON *st = NULL;
+    struct keylock hold = { 0 };
     enum crypto_key_type kt;
     int rc = -1;
     if (engine_name_check("name", name, e) < 0 ||
@@ -889,12 +921,9 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         return -1;
     if (fw_require_writable(req, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
-    if (account_load_json(req->storage, name, &st, e) < 0) {
-        if (e->kind == ERR_NOT_FOUND)
-            err_set(e, ERR_INVALID, "name: no ACME account named %.128s", name);
-        goto out;
-    }
+    acct_lock(req, name, &hold);
+    if (account_load_json(req->storage, name, &st, e) < 0)
+        goto out;   /* a missing account is a 404 naming it */
     /* An earlier rotation that stopped half-way is settled first, so this one starts from
      * the key the CA really holds. */
     if (pending_settle(req->storage, name, st, e) < 0) {
@@ -923,12 +952,12 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         goto out;
     }
     if (crypto_key_generate(kt, &key, e) < 0 ||
-        account_client_for(json_str(st, "directory_url"), json_str(st, "trusted_ca"),
-                           json_str(st, "account_url"), old_pem, &c, e) < 0)
+        account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"),
+                          json_str(st, "account_url"), old_pem, &conn, e) < 0)
         goto out;
     if (pending_store(req->storage, name, st, new_ver, key, e) < 0)
         goto out;
-    if (acme_key_change(c, key, &rep, e) < 0) {
+    if (acme_key_change(conn.acme, key, &rep, e) < 0) {
         if (rep.problem.type) {
             /* The CA answered no: the old key stays; drop the pending one. */
             struct err de = { 0 };
@@ -962,11 +991,12 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
     }
     rc = 0;
 out:
-    pthread_mutex_unlock(&acct_write_lock);
-    acme_client_free(c);
+    acct_changed(req, name);
+    acct_unlock(req, &hold);
+    account_conn_close(&conn);
     crypto_key_free(key);
     acme_reply_clear(&rep);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -1055,7 +1085,11 @@ static const char account_import_help[] =
 static const char account_rotate_help[] =
     "Generates a new account key and rolls the account over to it at the CA (ACME\n"
     "keyChange). The new key version becomes active; older versions stay for the record.\n"
-    "Refused while the account's roles have active orders, unless force=true.";
+    "Refused while the account's roles have active orders, unless force=true. After a\n"
+    "forced rotation the pending challenges of those orders carry the new key's\n"
+    "authorization (RFC 8555 8.1): read each challenge again and publish what it says.\n"
+    "The new key is stored as pending before the CA is asked and promoted after; if that\n"
+    "second write fails, the next use of the account asks the CA which key it holds.";
 
 static const char account_list_help[] = "Lists the names of the configured ACME accounts.";
 

@@ -43,10 +43,11 @@ static cJSON *revoke_reply(const struct order *o)
 
 /* Asks the CA; ERR_INVALID with the CA's words when it refuses (already revoked counts as
  * done). */
-static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, struct err *e)
+static int revoke_at_ca(struct engine *eng, struct fw_storage *s, const struct order *o,
+                        int code, struct err *e)
 {
     struct account *acct = NULL;
-    struct acme_client *client = NULL;
+    struct account_conn conn = { 0 };
     struct acme_reply rep;
     cJSON *rec = NULL;
     int rc = -1;
@@ -60,16 +61,16 @@ static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, s
         goto out;
     }
     struct err se = { 0 };
-    account_settle(s, o->account, &se);   /* sign with the key the CA holds */
+    account_settle(eng, s, o->account, &se);   /* sign with the key the CA holds */
     if (account_load(s, o->account, &acct, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "order_id: the order's acme account %s no longer exists",
                     o->account);
         goto out;
     }
-    if (account_client(acct, &client, e) < 0)
+    if (account_conn(acct, &conn, e) < 0)
         goto out;
-    if (acme_revoke_cert(client, pem, code, NULL, &rep, e) < 0) {
+    if (acme_revoke_cert(conn.acme, pem, code, NULL, &rep, e) < 0) {
         const char *name = acme_problem_name(&rep.problem);
         if (strcmp(name, "alreadyRevoked") == 0) {
             rc = 0;
@@ -83,7 +84,7 @@ static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, s
     rc = 0;
 out:
     acme_reply_clear(&rep);
-    acme_client_free(client);
+    account_conn_close(&conn);
     account_free(acct);
     cJSON_Delete(rec);
     return rc;
@@ -94,6 +95,8 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
 {
     const char *id = fw_data_str(d, "order_id");
     const char *reason = fw_data_str(d, "reason");
+    struct engine *eng = req->backend;
+    struct keylock hold = { 0 };
     struct order *o = NULL;
     int rc = -1;
     int code = order_revoke_reason_parse(reason);
@@ -103,7 +106,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                        "affiliation_changed, superseded, cessation_of_operation, "
                        "certificate_hold, remove_from_crl, privilege_withdrawn, aa_compromise",
                        reason);
-    if (order_load_for_update(req->storage, fw_data_str(d, "name"), id, &o, e) < 0)
+    if (order_load_for_update(eng, req->storage, fw_data_str(d, "name"), id, &hold, &o, e) < 0)
         return -1;
     if (o->status == ORDER_REVOKED) {
         rc = (resp->data = revoke_reply(o)) ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
@@ -120,7 +123,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
      * completed and a repeated revoke finds it alreadyRevoked at the CA: nothing is lost. */
     if (fw_require_writable(req, e) < 0 || order_save(req->storage, o, e) < 0)
         goto out;
-    if (revoke_at_ca(req->storage, o, code, e) < 0)
+    if (revoke_at_ca(eng, req->storage, o, code, e) < 0)
         goto out;
     char *rn = strdup(order_revoke_reason_name(code));
     if (!rn) {
@@ -142,7 +145,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
     }
     rc = 0;
 out:
-    order_lock_release(id);
+    keylock_release(&eng->order_locks, &hold);
     order_free(o);
     return rc;
 }

@@ -76,6 +76,16 @@ static void read_only(const struct fw_req *req, struct fw_resp *resp, const stru
     set_status(resp, FW_STATUS_READ_ONLY, fw_read_only_msg);
 }
 
+/* The addressed object (order, role, account ...) does not exist: a 404 naming it for every
+ * operation. A nil response would say the same only for read and list; a write would answer
+ * 204, and `vault write` would print "Success!" for a mistyped order id. */
+static void not_found_response(struct fw_resp *resp, const char *msg)
+{
+    cJSON_Delete(resp->warnings);
+    resp->warnings = NULL;
+    set_status(resp, FW_STATUS_NOT_FOUND, msg && *msg ? msg : "not found");
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -149,6 +159,10 @@ static void handle_rollback(const struct fw_backend *b, const struct fw_req *req
     if (!b->periodic)
         return;
     if (b->periodic(req, &e) != 0) {
+        if (e.kind == ERR_READ_ONLY) {
+            read_only(req, resp, &e);   /* a standby: the host expects this text */
+            return;
+        }
         log_failure(req, "periodic function failed", &e);
         set_status(resp, FW_STATUS_INTERNAL, "internal error");
     }
@@ -178,7 +192,7 @@ static void call_handler(const struct fw_path *p, fw_handler fn, const struct fw
             error_response(resp, e.msg);
             break;
         case ERR_NOT_FOUND:
-            fw_resp_clear(resp);
+            not_found_response(resp, e.msg);
             break;
         case ERR_READ_ONLY:
             read_only(req, resp, &e);

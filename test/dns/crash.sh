@@ -5,7 +5,7 @@
 # order sits in vault-challenge-propagating. After each kill the servers resume and the
 # relaunched plugin must complete the order and leave no record behind.
 
-plugin_pid() { pgrep -P "${E2E_PIDS[0]}" -f vault-plugin-secrets-pki-external-ca | head -1; }
+plugin_pid() { host_plugin_pids vault-plugin-secrets-pki-external-ca | head -1; }
 kill_plugin() {   # WHAT
     local pid i
     pid=$(plugin_pid)

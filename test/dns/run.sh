@@ -9,7 +9,10 @@
 # Prints "ok - "/"not ok - " lines and "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
-export E2E_HOST_ARGS="-rollback-interval 2s"
+# dev-vault: its rollback comes every 2 s here, so the record sweep after a crash shows in
+# seconds (OpenBao's comes once a minute).
+export HOST=dev-vault
+HOST_DEVVAULT_ARGS=(-rollback-interval 2s)
 # shellcheck source=test/e2e/lib.sh
 source test/e2e/lib.sh
 # shellcheck source=test/lib/named.sh
@@ -33,6 +36,8 @@ export AWS_ENDPOINT_URL_ROUTE_53=$MOTO_URL AWS_ENDPOINT_URL_STS=$MOTO_URL AWS_EC
 export AWS_ACCESS_KEY_ID=$(printf '%s' "$AWS_SETUP" | jq -r .access_key_id)
 export AWS_SECRET_ACCESS_KEY=$(printf '%s' "$AWS_SETUP" | jq -r .secret_access_key)
 export PEBBLE_DNS_SERVER=$NAMED_ADDR
+# The host runs under env -i: the plugin sees only what HOST_SERVER_ENV passes.
+HOST_SERVER_ENV="AWS_ENDPOINT_URL_ROUTE_53=$MOTO_URL AWS_ENDPOINT_URL_STS=$MOTO_URL AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
 e2e_start || { e2e_finish; exit 1; }
 e2e_pebble_start || { e2e_finish; exit 1; }
 trap stop_all EXIT
@@ -93,7 +98,7 @@ vault GET "$M/config/dns/rfc2136/bind"
 expect_status 200 "read provider"
 expect_true '(.data | has("tsig_secret") | not) and (.data.creation_date | test("^[0-9]{4}-")) and (.data.last_updated_date | test("^[0-9]{4}-"))' \
     "read: no secret, RFC 3339 dates"
-if grep -qF "$NAMED_SECRET_sha256" "$E2E_TMP/dev-vault.log"; then not_ok "tsig_secret appears in the log"; else ok "tsig_secret is not in the log"; fi
+if grep -qF "$NAMED_SECRET_sha256" "$HOST_LOG"; then not_ok "tsig_secret appears in the log"; else ok "tsig_secret is not in the log"; fi
 vault POST "$M/config/dns/rfc2136/bind" '{"ttl":"120s"}'
 expect_jq '.data | [.ttl, .tsig_algorithm, .identifiers[0]]' '["2m0s","hmac-sha256","example.test"]' "update keeps unsent fields"
 vault POST "$M/config/dns/rfc2136/bind" '{"ttl":"60s"}'

@@ -20,6 +20,7 @@ struct memstore {
     int fail;
     bool read_only;
     int write_fail_skip;     /* < 0: off */
+    int writes;              /* puts and deletes asked for so far */
 };
 
 /* Index of key, or of the slot where it would go (*found false). */
@@ -53,6 +54,7 @@ static int injected_failure(struct memstore *m, struct err *e)
 /* A refused write: read-only mode or the armed write failure. */
 static int write_refused(struct memstore *m, struct err *e)
 {
+    m->writes++;
     if (m->read_only)
         return err_set(e, ERR_READ_ONLY, "%s", fw_read_only_msg) != 0;
     if (m->write_fail_skip < 0)
@@ -253,4 +255,24 @@ void memstore_fail_write_after(struct fw_storage *s, int skip)
     pthread_mutex_lock(&m->lock);
     m->write_fail_skip = skip;
     pthread_mutex_unlock(&m->lock);
+}
+
+int memstore_writes(struct fw_storage *s)
+{
+    struct memstore *m = (struct memstore *)s;
+    pthread_mutex_lock(&m->lock);
+    int n = m->writes;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+size_t memstore_count_prefix(struct fw_storage *s, const char *prefix)
+{
+    struct memstore *m = (struct memstore *)s;
+    size_t n = 0, plen = strlen(prefix);
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n; i++)
+        n += strncmp(m->v[i].key, prefix, plen) == 0;
+    pthread_mutex_unlock(&m->lock);
+    return n;
 }

@@ -26,4 +26,9 @@ void memstore_set_read_only(struct fw_storage *s, bool on);
  * ERR_INTERNAL; a negative skip disarms. Reads are not counted. */
 void memstore_fail_write_after(struct fw_storage *s, int skip);
 
+/* Puts and deletes asked for so far (refused ones included). */
+int memstore_writes(struct fw_storage *s);
+/* Number of keys starting with prefix (at any depth). */
+size_t memstore_count_prefix(struct fw_storage *s, const char *prefix);
+
 #endif

@@ -128,7 +128,7 @@ static const struct fw_field fail_fields[] = {
 static const struct fw_path p_fail = {
     .pattern = "fail/(?<kind>\\w+)",
     .fields = fail_fields,
-    .ops = { [FW_READ] = { fail_handler, NULL } },
+    .ops = { [FW_READ] = { fail_handler, NULL }, [FW_UPDATE] = { fail_handler, NULL } },
 };
 
 static int files_write(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
@@ -360,11 +360,17 @@ static void test_error_mapping(void **state)
     assert_int_equal(cJSON_GetArraySize(r.data), 1);
     fw_resp_clear(&r);
 
-    run(&backend, s, "read", "fail/notfound", NULL, &r);
-    assert_int_equal(r.status, FW_STATUS_OK);
-    assert_null(r.data);
-    assert_null(r.warnings);
-    fw_resp_clear(&r);
+    /* Not found is a 404 naming the object on every operation, a write too (a nil reply
+     * would be 204 "success" there); the handler's warnings go with the data. */
+    static const char *const ops[] = { "read", "update" };
+    for (size_t i = 0; i < 2; i++) {
+        run(&backend, s, ops[i], "fail/notfound", NULL, &r);
+        assert_int_equal(r.status, FW_STATUS_NOT_FOUND);
+        assert_string_equal(r.err_msg, "no such thing");
+        assert_null(r.data);
+        assert_null(r.warnings);
+        fw_resp_clear(&r);
+    }
 
     static const char *const internal[] = { "fail/internal", "fail/upstream" };
     for (size_t i = 0; i < 2; i++) {
@@ -483,6 +489,13 @@ static void test_rollback(void **state)
     memstore_fail_next(s, 1);
     run(&backend, s, "rollback", "", NULL, &r);
     assert_int_equal(r.status, FW_STATUS_INTERNAL);
+    fw_resp_clear(&r);
+
+    /* on a standby the periodic function's write is refused: the host's own text */
+    memstore_set_read_only(s, true);
+    run(&backend, s, "rollback", "", NULL, &r);
+    assert_int_equal(r.status, FW_STATUS_READ_ONLY);
+    assert_string_equal(r.err_msg, "cannot write to readonly storage");
     fw_resp_clear(&r);
     memstore_free(s);
 }

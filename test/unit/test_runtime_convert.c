@@ -95,6 +95,10 @@ static const struct resp_case resp_cases[] = {
     { "warning only", FW_STATUS_OK, NULL, "careful", "", true, "null", -1 },
     { "user error", FW_STATUS_USER_ERROR, NULL, NULL, "field ttl: bad", true,
       "{\"error\":\"field ttl: bad\"}", -1 },
+    /* a raw 404 whose body (base64 of {"errors":["order x: not found"]}) names the object */
+    { "not found", FW_STATUS_NOT_FOUND, NULL, NULL, "order x: not found", true,
+      "{\"http_status_code\":404,\"http_content_type\":\"application/json\","
+      "\"http_raw_body\":\"eyJlcnJvcnMiOlsib3JkZXIgeDogbm90IGZvdW5kIl19\"}", -1 },
     { "no path", FW_STATUS_UNSUPPORTED_PATH, NULL, NULL, "", false, NULL, 6 },
     { "no op", FW_STATUS_UNSUPPORTED_OP, NULL, NULL, "", false, NULL, 5 },
     { "internal", FW_STATUS_INTERNAL, NULL, NULL, "internal error", false, NULL, 0 },
