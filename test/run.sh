@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
 passed=0 failed=0 failed_names=()
+# Ports handed out to test servers, shared by every suite of this run (test/lib/ports.sh).
+TEST_PORTS_FILE=$(mktemp "${TMPDIR:-/tmp}/test-ports.XXXXXX")
+export TEST_PORTS_FILE
+trap 'rm -f "$TEST_PORTS_FILE"' EXIT
 
 run_suite() {
     local name=$1; shift

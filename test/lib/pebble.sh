@@ -19,6 +19,8 @@
 #                                 ~/.cache/pkiext-pebble): ARI renewalInfo, profiles "default" and
 #                                 "shortlived", Retry-After on polls (authz 1 s, order 1 s)
 #     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
+#     PEBBLE_DNS_SERVER=host:port   the DNS server Pebble's validation resolves through
+#                                 (default: challtestsrv's); e.g. a test BIND (test/lib/named.sh)
 #
 # Exported once started:
 #     PEBBLE_DIR_URL      https://127.0.0.1:<port>/dir
@@ -39,9 +41,7 @@
 # Every port is picked free on 127.0.0.1 at start, so several Pebbles can run at once.
 # Processes are stopped by PID only.
 
-_pebble_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 _pebble_wait() {   # url [curl args...]: until it answers, 10 s at most
     local url=$1; shift
@@ -95,9 +95,8 @@ pebble_start() {
     _pebble_tls || { echo "pebble.sh: TLS material generation failed" >&2; return 1; }
 
     local wfe mgmt cts_mgmt
-    wfe=$(_pebble_free_port); mgmt=$(_pebble_free_port); cts_mgmt=$(_pebble_free_port)
-    PEBBLE_HTTP_PORT=$(_pebble_free_port); PEBBLE_TLS_PORT=$(_pebble_free_port)
-    PEBBLE_DNS_PORT=$(_pebble_free_port)
+    read -r wfe mgmt cts_mgmt PEBBLE_HTTP_PORT PEBBLE_TLS_PORT PEBBLE_DNS_PORT \
+        < <(free_ports 6)
     export PEBBLE_HTTP_PORT PEBBLE_TLS_PORT PEBBLE_DNS_PORT
 
     local eab='"externalAccountBindingRequired": false'
@@ -156,7 +155,7 @@ ${PEBBLE_WFE_NONCEREJECT:+export PEBBLE_WFE_NONCEREJECT=$PEBBLE_WFE_NONCEREJECT}
 ${PEBBLE_AUTHZREUSE:+export PEBBLE_AUTHZREUSE=$PEBBLE_AUTHZREUSE}
 ${PEBBLE_VA_ALWAYS_VALID:+export PEBBLE_VA_ALWAYS_VALID=$PEBBLE_VA_ALWAYS_VALID}
 ${PEBBLE_ALTERNATE_ROOTS:+export PEBBLE_ALTERNATE_ROOTS=$PEBBLE_ALTERNATE_ROOTS}
-"$pebble" -config "$PEBBLE_TMP/pebble.json" -dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" \\
+"$pebble" -config "$PEBBLE_TMP/pebble.json" -dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$PEBBLE_DNS_PORT}" \\
     >> "$PEBBLE_TMP/pebble.log" 2>&1 &
 echo \$! > "$PEBBLE_TMP/pebble.pid"
 for _ in \$(seq 1 100); do
