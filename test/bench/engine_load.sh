@@ -34,11 +34,10 @@ step() { printf '# %s: %s\n' "$(date +%T)" "$*" >&2; }
 command -v go >/dev/null || fail "go not found (apt-get install golang)"
 command -v python3 >/dev/null || fail "python3 not found (apt-get install python3)"
 
-DRV="$BUILD/bench/orderload"
+DRV="$BUILD/bench/orderload"   # lib.sh made BUILD absolute
 mkdir -p "$BUILD/bench"
-(cd test/bench/orderload && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "$E2E_ROOT/$DRV" .) ||
+(cd test/bench/orderload && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "$DRV" .) ||
     fail "building test/bench/orderload"
-DRV="$E2E_ROOT/$DRV"
 
 e2e_start >&2 || fail "dev-vault did not start"
 e2e_pebble_start >&2 || fail "Pebble did not start"
