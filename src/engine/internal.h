@@ -210,7 +210,8 @@ int account_load_json(struct fw_storage *s, const char *name, struct cJSON **out
  * pending and promoting it (the CA is asked which key it holds; see account_rotate). 0 when
  * nothing was pending or it is settled; -1 when the CA could not tell or storage failed (the
  * caller may go on with the stored active key). Takes the account's lock (eng->account_locks)
- * and drops the mount's cached client of the account when it settled. */
+ * and drops the mount's cached client of the account when it settled. Its CA call is
+ * cancelled, and none is started, once the mount is stopping (eng->stopping). */
 int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
                    struct err *e);
 /* account.c: the RFC 7638 thumbprint of the account's active key (*out new). ERR_NOT_FOUND

@@ -125,7 +125,7 @@ static void schedule_locked(struct order_worker *w, const char *id, int64_t due_
     if (i < w->n_items) {
         if (due_ms < w->items[i].due_ms) {
             w->items[i].due_ms = due_ms;
-            pthread_cond_signal(&w->cv);
+            pthread_cond_broadcast(&w->cv);
         }
         return;
     }
@@ -144,7 +144,10 @@ static void schedule_locked(struct order_worker *w, const char *id, int64_t due_
     struct work_item *it = &w->items[w->n_items++];
     snprintf(it->id, sizeof it->id, "%s", id);
     it->due_ms = due_ms;
-    pthread_cond_signal(&w->cv);
+    /* Every idle thread re-plans (cheap: no I/O). A signal could wake a thread that then
+     * takes another item or starts a scan, leaving this one to a sleeper whose wake-up
+     * time was planned before it existed. */
+    pthread_cond_broadcast(&w->cv);
 }
 
 void order_worker_kick(struct engine *eng, const char *id)

@@ -769,7 +769,8 @@ static int pending_promote(cJSON *st, struct err *e)
  * this account, the rotation happened and the key is promoted; if the CA has no account for
  * it, the rotation never happened and the key is dropped. -1 when the CA could not tell (the
  * pending key stays for the next try) or the store failed. */
-static int pending_settle(struct fw_storage *s, const char *name, cJSON *st, struct err *e)
+static int pending_settle(struct fw_storage *s, const char *name, cJSON *st,
+                          const atomic_bool *cancel, struct err *e)
 {
     const cJSON *pk = cJSON_GetObjectItemCaseSensitive(st, "pending_key");
     struct account_conn conn = { 0 };
@@ -784,6 +785,7 @@ static int pending_settle(struct fw_storage *s, const char *name, cJSON *st, str
     if (account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"), NULL,
                           pem, &conn, e) < 0)
         goto out;
+    acme_client_set_cancel(conn.acme, cancel);   /* NULL: never */
     if (acme_lookup_account(conn.acme, &acct, &rep, e) == 0) {
         promote = acct.url && strcmp(acct.url, url) == 0;
         if (!promote)
@@ -822,7 +824,7 @@ static void settle_pending_locked(struct fw_storage *s, const char *name)
     struct err e = { 0 };
     if (account_load_json(s, name, &st, &e) == 0 &&
         cJSON_GetObjectItemCaseSensitive(st, "pending_key") &&
-        pending_settle(s, name, st, &e) < 0)
+        pending_settle(s, name, st, NULL, &e) < 0)
         log_warn("engine", "pending account key not settled", "name", name, "error", e.msg,
                  NULL);
     account_json_free(st);
@@ -840,13 +842,15 @@ int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
     bool pending = cJSON_GetObjectItemCaseSensitive(st, "pending_key") != NULL;
     account_json_free(st);
     st = NULL;
-    if (!pending)
+    /* Shutting down: leave it to the next start rather than ask the CA (a hung CA would
+     * hold the mount's Cleanup; the worker's threads all come through here). */
+    if (!pending || atomic_load(&eng->stopping))
         return 0;
     keylock_wait(&eng->account_locks, name, &hold);
     if (account_load_json(s, name, &st, e) < 0)
         rc = e->kind == ERR_NOT_FOUND ? 0 : -1;
     else
-        rc = pending_settle(s, name, st, e);
+        rc = pending_settle(s, name, st, &eng->stopping, e);
     if (rc == 0)
         order_clients_drop(eng->clients, name);
     keylock_release(&eng->account_locks, &hold);
@@ -926,7 +930,7 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         goto out;   /* a missing account is a 404 naming it */
     /* An earlier rotation that stopped half-way is settled first, so this one starts from
      * the key the CA really holds. */
-    if (pending_settle(req->storage, name, st, e) < 0) {
+    if (pending_settle(req->storage, name, st, NULL, e) < 0) {
         if (e->kind != ERR_INTERNAL && e->kind != ERR_READ_ONLY)
             err_set(e, ERR_INVALID, "name: an earlier key rotation of account %.128s is "
                     "unresolved and the CA could not say which key it holds; try again later",

@@ -34,11 +34,10 @@ step() { printf '# %s: %s\n' "$(date +%T)" "$*" >&2; }
 command -v go >/dev/null || fail "go not found (apt-get install golang)"
 command -v python3 >/dev/null || fail "python3 not found (apt-get install python3)"
 
-DRV="$BUILD/bench/orderload"
+DRV="$BUILD/bench/orderload"   # lib.sh made BUILD absolute
 mkdir -p "$BUILD/bench"
-(cd test/bench/orderload && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "$E2E_ROOT/$DRV" .) ||
+(cd test/bench/orderload && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "$DRV" .) ||
     fail "building test/bench/orderload"
-DRV="$E2E_ROOT/$DRV"
 
 e2e_start >&2 || fail "dev-vault did not start"
 e2e_pebble_start >&2 || fail "Pebble did not start"
@@ -83,7 +82,7 @@ C1_CA=$(per "$((r1 - r0))" "$N1")
 
 # ---- 2. N2 orders: placed, idle, fulfilled
 step "2. $N2 orders placed and left awaiting"
-drv -tag "b-$RUN" place -n "$N2" -poll 1s -out "$E2E_TMP/placed.txt" > "$E2E_TMP/p2.out" ||
+drv -tag "b-$RUN" place -n "$N2" -poll 3s -out "$E2E_TMP/placed.txt" > "$E2E_TMP/p2.out" ||
     fail "placing $N2 orders failed"
 RSS_ACTIVE=$(rss_mb)
 step "2. idle for $IDLE_S s with $N2 active orders (rollback every $ROLLBACK)"
@@ -97,7 +96,7 @@ I_CPU=$(awk -v a="$cpu0" -v b="$cpu1" -v s="$IDLE_S" 'BEGIN { printf "%.1f", (b 
 ROLLBACKS_PER_MIN=$(awk -v r="${ROLLBACK%s}" 'BEGIN { printf "%.0f", 60 / r }')
 step "2. fulfilling all $N2 at once"
 r0=$(ca_reqs)
-drv fulfil -in "$E2E_TMP/placed.txt" -poll 200ms > "$E2E_TMP/f2.out" || fail "fulfilling failed"
+drv fulfil -in "$E2E_TMP/placed.txt" -poll 1s > "$E2E_TMP/f2.out" || fail "fulfilling failed"
 r1=$(ca_reqs)
 C2_CA=$(per "$((r1 - r0))" "$N2")
 sleep 5
