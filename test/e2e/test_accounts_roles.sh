@@ -270,7 +270,10 @@ expect_status 200 "role with only acme_account_name"
 expect_jq '.data | [.allowed_domains, .allowed_domain_options, .allowed_challenge_types]' \
     '[[],[],["http-01","dns-01","tls-alpn-01"]]' "defaults: [] lists, all challenge types"
 
-# DNS provider fields of the newest release are accepted and echoed
+# DNS provider fields of the newest release: the provider must exist (config/dns/...), then
+# they are stored and echoed
+vault POST "$M/config/dns/aws-route53/production" '{"identifiers": "example.com,*.example.com"}'
+expect_status 200 "aws-route53 provider production (no network at write)"
 vault POST "$M/role/dns-role" '{"acme_account_name": "letsencrypt-prod",
   "allowed_domains": ["example.com"], "allowed_domain_options": ["subdomains"],
   "dns_provider_name": "production", "dns_provider_type": "aws-route53"}'
