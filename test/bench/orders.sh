@@ -27,6 +27,7 @@ set -u
 cd "$(dirname "$0")/../.."
 export PEBBLE_VA_NOSLEEP=1
 unset VAULT_ADDR VAULT_TOKEN   # always our own dev-vault: the lookup part rewrites its storage
+export HOST=dev-vault          # (its file layout); test/bench/hosts.sh compares the hosts
 # shellcheck source=test/e2e/lib.sh
 source test/e2e/lib.sh
 
@@ -52,7 +53,7 @@ mkdir -p "$BUILD/bench"
 (cd test/bench/orderload && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "$DRV" .) ||
     fail "building test/bench/orderload"
 
-e2e_start >&2 || fail "dev-vault did not start: $(tail -5 "$E2E_TMP/dev-vault.log" 2>/dev/null)"
+e2e_start >&2 || fail "dev-vault did not start: $(tail -5 "$HOST_LOG" 2>/dev/null)"
 e2e_pebble_start >&2 || fail "Pebble did not start"
 # A signal stops the step under way (by its PID) and exits; the EXIT trap of lib.sh then
 # stops dev-vault and Pebble by PID. Steps run through run_bg so the shell can take the signal.
@@ -63,7 +64,8 @@ trap 'on_signal 143' TERM
 run_bg() { "$@" & CHILD=$!; wait "$CHILD"; local rc=$?; CHILD=; return $rc; }
 
 M=$MOUNT
-HOST="$E2E_ROOT/build/dev-vault"
+DEVVAULT_BIN="$E2E_ROOT/build/dev-vault"
+DATA=$HOST_DIR/data   # e2e_start's dev-vault keeps its -data there (test/lib/host.sh)
 RUN=r$$
 
 vault PUT "$M/config/acme-account/pebble" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
@@ -117,6 +119,7 @@ sort -u "$REAL" | head -n "$SMALL" > "$E2E_TMP/small_real.txt"
 
 vault_stop() {
     local pid
+    host_stop
     for pid in "${E2E_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     E2E_PIDS=()
 }
@@ -124,8 +127,8 @@ vault_stop() {
 # LAUNCHED (its address) once lookup/order answers on it.
 vault_launch() {
     local data=$1 tag=$2 i a="" out="$E2E_TMP/dev-vault-$2.out"
-    "$HOST" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
-        -data "$data" >"$out" 2>>"$E2E_TMP/dev-vault.log" &
+    "$DEVVAULT_BIN" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
+        -data "$data" >"$out" 2>>"$HOST_LOG" &
     E2E_PIDS+=($!)
     for i in $(seq 1 150); do
         a=$(grep -soE '(https?://)?127\.0\.0\.1:[0-9]+' "$out" | head -1)
@@ -133,7 +136,7 @@ vault_launch() {
         kill -0 "${E2E_PIDS[-1]}" 2>/dev/null || break
         sleep 0.2
     done
-    [ -n "$a" ] || fail "dev-vault ($tag) did not start: $(tail -5 "$E2E_TMP/dev-vault.log")"
+    [ -n "$a" ] || fail "dev-vault ($tag) did not start: $(tail -5 "$HOST_LOG")"
     case "$a" in http*) ;; *) a="http://$a" ;; esac
     LAUNCHED=$a
     local code
@@ -156,9 +159,9 @@ vault LIST "$M/role/bench/active-orders"
 # plus the seeded copies). Two dev-vaults serve them at once and the driver interleaves its
 # reads request by request, so drift in machine load hits both populations alike.
 vault_stop
-cp -a "$E2E_TMP/data" "$E2E_TMP/data-small"
-MDIR=$(dirname "$(ls -d "$E2E_TMP"/data/logical/*/order | head -1)")
-[ -d "$MDIR/order" ] || fail "no order/ directory under $E2E_TMP/data/logical"
+cp -a "$DATA" "$E2E_TMP/data-small"
+MDIR=$(dirname "$(ls -d "$DATA"/logical/*/order | head -1)")
+[ -d "$MDIR/order" ] || fail "no order/ directory under $DATA/logical"
 N_REAL=$(ls "$MDIR/order" | wc -l)
 SRC=$(head -1 "$REAL")   # the first latency order: completed, identifier workflow, http-01
 step "3. seeding $((LARGE - N_REAL)) copies of order $SRC into the stopped dev-vault's storage"
@@ -170,7 +173,7 @@ cp "$E2E_TMP/small_real.txt" "$E2E_TMP/large_real.txt"
 
 vault_launch "$E2E_TMP/data-small" small
 A_SMALL=$LAUNCHED
-vault_launch "$E2E_TMP/data" large
+vault_launch "$DATA" large
 A_LARGE=$LAUNCHED
 export VAULT_ADDR=$A_LARGE
 N_SMALL=$(count_stored "$A_SMALL")

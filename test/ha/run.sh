@@ -276,6 +276,14 @@ for _ in $(seq 1 50); do
 done
 expect_jq .data.active_key_version 1 "the standby's copy catches up: active_key_version 1"
 
+# Until the first kill nodes 2 and 3 have only been standbys: their plugins served reads and
+# handed writes back, and their order workers did nothing (no state advanced, no CA call).
+for n in 2 3; do
+    w=$(grep -cE 'vault-plugin-secrets-pki-external-ca: (order advanced|bad nonce)' "$E2E_TMP/node$n/server.log" || true)
+    [ "$w" = 0 ] && ok "standby $n: its plugin advanced no order and called no CA from the worker" ||
+        not_ok "standby $n did order work: $w log lines"
+done
+
 # ---- (a) SIGKILL the active node right after new-order -------------------------------------
 node_use "$(active_node)"
 ca0=$(ca_orders)

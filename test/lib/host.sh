@@ -27,6 +27,9 @@
 #     HOST_SERVER_ENV      extra VAR=value words for the server's (and so the plugins')
 #                          environment; ASAN_/UBSAN_/LSAN_OPTIONS pass through by themselves
 #     HOST_LOG_FILE        where the server's log goes (default HOST_DIR/server.log)
+#     HOST_ENTITIES_FILE   identities to set up at start (host_entities; dev-vault -entities)
+#     HOST_OPENBAO_EXTRA_HCL  more server configuration (e.g. an audit stanza; test/openbao)
+#     HOST_STANDBY_OK      (openbao) a standby counts as started (a cluster's joining nodes)
 #     HOST_NODE_ID, HOST_RAFT_JOIN   (openbao) node name and the API address of a node to
 #                          join instead of initializing a new cluster; see test/ha
 #
@@ -120,6 +123,8 @@ _host_openbao_config() {
     leader_api_addr = \"$HOST_RAFT_JOIN\"
   }"
     fi
+    # log_level debug: the suites read go-plugin's lines about plugin processes and the
+    # plugin's own (forwarded stderr) from this log.
     # performance_multiplier 1: the raft timings meant for production hardware (the
     # default 5 is for slow disks), so a single node elects itself within a second.
     cat > "$HOST_DIR/config.hcl" <<HCL
