@@ -270,11 +270,17 @@ expect_status 200 "role with only acme_account_name"
 expect_jq '.data | [.allowed_domains, .allowed_domain_options, .allowed_challenge_types]' \
     '[[],[],["http-01","dns-01","tls-alpn-01"]]' "defaults: [] lists, all challenge types"
 
-# DNS provider fields of the newest release: the provider must exist (config/dns/...), then
-# they are stored and echoed. Its identifiers match no order of this script (a matching
-# provider would take over those orders' dns-01 challenges).
-vault POST "$M/config/dns/aws-route53/production" '{"identifiers": "*.dns-role.invalid"}'
-expect_status 200 "aws-route53 provider production (no network at write)"
+# DNS provider fields of the newest release: a link to a provider that does not exist is a
+# 400 naming the field; once the provider exists the role is stored and echoes the link.
+vault POST "$M/role/dns-role" '{"acme_account_name": "letsencrypt-prod",
+  "dns_provider_name": "production", "dns_provider_type": "aws-route53"}'
+expect_status 400 "role linking a DNS provider that does not exist"
+expect_jq '.errors[0] | startswith("dns_provider_name: ")' 'true' "the error names dns_provider_name"
+# Its identifiers match no order of this script: a matching provider would take over those
+# orders' dns-01 challenges (and, without AWS credentials here, end them in error).
+vault POST "$M/config/dns/aws-route53/production" '{"identifiers": ["*.dns-role.invalid"],
+  "region": "us-east-1"}'
+expect_status 200 "create aws-route53 provider production (no AWS call at write)"
 vault POST "$M/role/dns-role" '{"acme_account_name": "letsencrypt-prod",
   "allowed_domains": ["example.com"], "allowed_domain_options": ["subdomains"],
   "dns_provider_name": "production", "dns_provider_type": "aws-route53"}'
