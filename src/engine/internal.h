@@ -267,9 +267,9 @@ int dns_config_pick(struct fw_storage *s, const struct role *r, const char *iden
 int roles_using_dns(struct fw_storage *s, const char *type, const char *name, char ***names,
                     struct err *e);
 /* The servers the propagation check asks: the provider's nameserver when set; else the
- * zone's authoritative servers found from the system resolvers plus the account's
- * default_nameserver; when those cannot be found, the resolvers themselves. `asked` gets
- * the list as text for messages. */
+ * zone's authoritative servers (found by asking the system resolvers and the account's
+ * default_nameserver) with default_nameserver appended; when no authoritative server is
+ * found, the resolvers themselves. `asked` gets the list as text for messages. */
 int dns_check_servers(struct fw_storage *s, const struct cJSON *cfg, const char *account,
                       const char *fqdn, struct dns_server *out, size_t cap, size_t *n,
                       char *asked, size_t acap, struct err *e);
