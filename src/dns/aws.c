@@ -60,7 +60,7 @@ void aws_reply_clear(struct aws_reply *r)
 
 /* "x-amz-content-sha256: <hex SHA-256 of body>" into buf. SigV4 signs this hash anyway (the
  * canonical request's last line); sending it as a signed header too is what AWS's SDKs do
- * for S3 and every AWS service accepts it. It also lets a verifier that cannot see the raw
+ * for S3; for other services it is one more signed header. It also lets a verifier that cannot see the raw
  * payload check the signature: moto 5.2.5 rebuilds a body-less request's payload from its
  * query string or headers and so rejects every GET unless this header carries the hash. */
 static void content_sha256_header(const char *body, char *buf, size_t cap)

@@ -145,8 +145,9 @@ static int read_rrset(struct r53 *r, const char *zone, const char *fqdn, char va
     xmlDoc *d = NULL;
     *n = 0;
     *ttl = 0;
-    /* Parameters in sorted order: SigV4 signs the query sorted by name, and libcurl before
-     * 8.x signs it as written, so anything else is refused as SignatureDoesNotMatch. */
+    /* Parameters in sorted order: AWS checks a signature over the query sorted by name,
+     * and libcurl 7.88 (Debian 12) signs it as written: any other order is refused as
+     * SignatureDoesNotMatch. */
     snprintf(path, sizeof path, "/hostedzone/%s/rrset?maxitems=1&name=%s&type=TXT", zone, fqdn);
     if (call(r, "GET", path, NULL, "Route 53 ListResourceRecordSets (check hosted_zone_id)", &d,
              e) < 0)
