@@ -137,16 +137,24 @@ check "sys/mounts lists kv/ with its type and options" status_is 200 '.data["kv/
 # ---- sys/ replies field for field (the CLI and Terraform's vault_mount decode them) ---------
 # Vault keeps mount TTLs as durations and answers integer seconds (0 = the system's 768h);
 # an echoed "0s" breaks vault_mount ("expected type 'int', got unconvertible type 'string'").
+# OpenBao's own built-in mounts (sys/, identity/, cubbyhole/) have "options": null.
+OPTIONS_TYPES=$([ "$HOST" = openbao ] && echo '"object", "null"' || echo '"object"')
 MOUNT_TYPES='([.type, .description, .accessor, .uuid, .plugin_version, .running_plugin_version,
-    .running_sha256] | all(type == "string")) and ([.local, .seal_wrap, .external_entropy_access] | all(type == "boolean")) and ([.options] | all(type == "object")) and
+    .running_sha256] | all(type == "string")) and ([.local, .seal_wrap, .external_entropy_access] | all(type == "boolean")) and ([.options] | all(type | IN('"$OPTIONS_TYPES"'))) and
     (.config | ([.default_lease_ttl, .max_lease_ttl] | all(type == "number")) and
                ([.force_no_cache] | all(type == "boolean")))'
 req POST sys/mounts/ttl '{"type":"kv-test","description":"d","config":{"default_lease_ttl":"0s","max_lease_ttl":"1h"}}'
 check "enable with config TTLs as Terraform sends them (\"0s\", \"1h\")" status_is 204
 req GET sys/mounts/ttl
 check "sys/mounts/<path>: Vault's fields and JSON types" status_is 200 ".data | $MOUNT_TYPES"
-check "sys/mounts/<path>: TTLs in integer seconds (0s = system 2764800, 1h = 3600)" jqt \
-    '.data.config.default_lease_ttl == 2764800 and .data.config.max_lease_ttl == 3600 and .default_lease_ttl == null and .config.max_lease_ttl == 3600'
+if [ "$HOST" = openbao ]; then
+    # OpenBao keeps "0s" as 0 (= use the system default) in the mount's config and shows it so.
+    check "sys/mounts/<path>: TTLs in integer seconds (OpenBao: 0s stays 0, 1h = 3600)" jqt \
+        '.data.config.default_lease_ttl == 0 and .data.config.max_lease_ttl == 3600 and .default_lease_ttl == null and .config.max_lease_ttl == 3600'
+else
+    check "sys/mounts/<path>: TTLs in integer seconds (0s = system 2764800, 1h = 3600)" jqt \
+        '.data.config.default_lease_ttl == 2764800 and .data.config.max_lease_ttl == 3600 and .default_lease_ttl == null and .config.max_lease_ttl == 3600'
+fi
 req GET sys/mounts
 check "sys/mounts: every entry has Vault's fields and JSON types" status_is 200 \
     "([.data[] | $MOUNT_TYPES] | all) and .data[\"ttl/\"].config.max_lease_ttl == 3600"
@@ -163,13 +171,15 @@ req GET sys/mounts/ttl
 check "mount read shows the tuned values in seconds" status_is 200 \
     '.data.config.default_lease_ttl == 1800 and .data.config.max_lease_ttl == 7200 and .data.description == "tuned"'
 req POST sys/mounts/ttl/tune '{"default_lease_ttl":"3h"}'
-check "tune: a default above the max is refused" status_is 400 '.errors[0] | test("greater than")'
+# dev-vault: "... greater than ..."; OpenBao: "max lease TTL of 7200 would be less than ...".
+check "tune: a default above the max is refused" status_is 400 '.errors[0] | test("greater than|would be less than")'
 req POST sys/mounts/ttl/tune '{"default_lease_ttl":"system","max_lease_ttl":"system"}'
 req GET sys/mounts/ttl/tune
 check "tune to \"system\" goes back to the system TTLs" status_is 200 \
     '.data.default_lease_ttl == 2764800 and .data.max_lease_ttl == 2764800'
 req POST sys/mounts/badttl '{"type":"kv-test","config":{"default_lease_ttl":"soon"}}'
-check "enable with an unparsable TTL is refused" status_is 400 '.errors[0] | test("default_lease_ttl")'
+# dev-vault names the field; OpenBao says "unable to parse default TTL of soon".
+check "enable with an unparsable TTL is refused" status_is 400 '.errors[0] | test("default_lease_ttl|default TTL")'
 req GET sys/mounts/badttl
 check "nothing mounted after the refused enable" status_is 400
 req DELETE sys/mounts/ttl
@@ -179,9 +189,11 @@ check "a disabled mount reads as Vault's 400" status_is 400 '.errors[0] | test("
 req GET sys/plugins/catalog
 check "sys/plugins/catalog: names by type and detailed entries, Vault's JSON types" status_is 200 '
     (.data.secret | type == "array" and all(type == "string") and index("kv-test") != null) and
-    (.data.detailed | all(([.type, .name, .version, .sha256] | all(type == "string")) and
+    (.data.detailed | all(([.type, .name, .version] | all(type == "string")) and
+                          (.builtin or (.sha256 | type == "string")) and
                           ([.builtin] | all(type == "boolean"))))'
-req GET sys/plugins/catalog/secret/kv-test
+# OpenBao filed the entry under the version the plugin reports (see the catalog read above).
+req GET "sys/plugins/catalog/secret/kv-test$([ "$HOST" = openbao ] && echo '?version=v0.1.0')"
 check "sys/plugins/catalog/secret/<name>: Vault's fields and JSON types" status_is 200 '.data |
     ([.name, .command, .sha256, .version] | all(type == "string")) and ([.args] | all(type == "array")) and
     ([.builtin] | all(type == "boolean"))'
@@ -295,7 +307,7 @@ check "plugin SIGKILLed: next request relaunches it, data intact" status_is 200 
 check "a new plugin process runs" bash -c 'p=$(pgrep -P "$1"); [ -n "$p" ] && ! grep -qx "$2" <<<"$p"' _ "$HPID" "$old"
 
 # ---- rollback ---------------------------------------------------------------------------------------
-req GET kv/stats; r1=$(jq -r '.data.rollbacks' "$TMP/body")
+req GET kv/stats; r1=$(jq -r '.data.rollbacks' "$TMP/body"); T_R1=$SECONDS
 if [ "$HOST" = openbao ]; then
     # OpenBao's rollback manager ticks once a minute (not configurable): checked below,
     # once the rest of this phase has used up most of that minute.
@@ -346,12 +358,14 @@ check "gRPC health: host's certificate SERVING, none and foreign refused ($(jq -
 
 if [ "$HOST" = openbao ]; then
     r2=$r1
-    while [ $((SECONDS - T_MOUNTED)) -lt 75 ]; do
+    # r1 was read from a plugin just relaunched (its counter starts at 0): a tick of the
+    # minute is due within 60 s of that; a second minute is allowed for a loaded machine.
+    while [ $((SECONDS - T_R1)) -lt 130 ]; do
         req GET kv/stats; r2=$(jq -r '.data.rollbacks' "$TMP/body")
         [ "${r2:-0}" -gt "${r1:-0}" ] && break
         sleep 1
     done
-    check "periodic rollback reaches the plugin within OpenBao's minute (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
+    check "periodic rollback reaches the plugin (OpenBao: once a minute) (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
 fi
 
 # ---- unmount --------------------------------------------------------------------------------------
