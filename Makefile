@@ -11,7 +11,7 @@
 SAN     ?=
 BUILD   ?= build$(if $(SAN),-asan)
 CC      ?= cc
-PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 libidn2
+PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 libidn2 ldns libxml-2.0
 # pkg-config runs once (simple expansion): CFLAGS is a recursive variable, expanded for
 # every compile, and grpc's pkg-config takes about half a second.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -56,7 +56,7 @@ $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
 	$(CC) $(CFLAGS) -Wno-error -c -o $@ $<
 
 # ---- layers, one static library each (dependencies point down) -----------------------
-LAYERS := common crypto acme framework runtime engine
+LAYERS := common crypto acme dns framework runtime engine
 define layer_rules
 $(1)_SRC := $$(wildcard src/$(1)/*.c)
 $(1)_OBJ := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
@@ -70,7 +70,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 $(BUILD)/libruntime.a: $(GEN_OBJ)
 
 LIBS := $(BUILD)/libengine.a $(BUILD)/libruntime.a $(BUILD)/libframework.a \
-        $(BUILD)/libacme.a $(BUILD)/libcrypto.a $(BUILD)/libcommon.a
+        $(BUILD)/libdns.a $(BUILD)/libacme.a $(BUILD)/libcrypto.a $(BUILD)/libcommon.a
 
 $(BUILD)/obj/%.o: src/%.c $(GEN_C) $(wildcard include/*.h) $(wildcard src/*/*.h)
 	@mkdir -p $(@D)

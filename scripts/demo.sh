@@ -3,7 +3,8 @@
 # driven with the `bao` CLI exactly as an operator and a user would type it (every command is
 # printed before it runs). The server is a real OpenBao (HOST=openbao, the default) or the
 # SDK dev host (HOST=dev-vault make demo), started on loopback by test/lib/host.sh; the CA is
-# Pebble with challtestsrv playing the web and DNS servers. The plugin is installed from the
+# Pebble with challtestsrv playing the web server and a local BIND the DNS server; the third
+# act lets Vault manage the dns-01 records itself (an RFC 2136 provider on that BIND). The plugin is installed from the
 # release archive (make dist), its sum taken from SHA256SUMS, as the README tells an
 # operator. Every process is stopped by PID on exit.
 set -u
@@ -19,6 +20,7 @@ TMP=$(mktemp -d /tmp/pki-demo.XXXXXX)
 source "$ROOT/test/lib/host.sh"
 cleanup() {
     if declare -F pebble_stop >/dev/null; then pebble_stop >/dev/null 2>&1; fi
+    if declare -F named_stop >/dev/null; then named_stop >/dev/null 2>&1; fi
     [ -n "${HOST_DIR:-}" ] && host_stop
     rm -rf "$TMP"
 }
@@ -34,6 +36,7 @@ for tool in curl jq openssl unzip; do command -v $tool >/dev/null || die "$tool 
 bao() {
     local shown="${*//$TMP\//}"
     [ -n "${SHA:-}" ] && shown=${shown//$SHA/\"\$SHA\"}
+    [ -n "${NAMED_SECRET_sha256:-}" ] && shown=${shown//$NAMED_SECRET_sha256/\"\$TSIG_SECRET\"}
     printf '$ bao %s\n' "$shown" >&2
     (cd "$TMP" && "$HOST_BAO" "$@") || die "bao $shown failed"
 }
@@ -62,6 +65,14 @@ cts() {
     printf '$ curl -s -X POST $CHALLTESTSRV/%s -d '\''%s'\''   # challtestsrv plays web/DNS server\n' "$1" "$2" >&2
     curl -sS -X POST "$CHALLTESTSRV_URL/$1" -d "$2" >/dev/null
 }
+
+step "Start a local DNS server (BIND: zones example.com and example.test, TSIG keys)"
+# shellcheck source=/dev/null
+source "$ROOT/test/lib/named.sh"
+NAMED_EXTRA_ZONES=example.com named_start || die "BIND failed to start (apt-get install bind9 bind9-dnsutils)"
+# Pebble resolves through it: every name points at 127.0.0.1, where challtestsrv answers
+# http-01; TXT records are what this server holds.
+export PEBBLE_DNS_SERVER=$NAMED_ADDR
 
 step "Start Pebble (ACME CA) and challtestsrv"
 # shellcheck source=/dev/null
@@ -141,11 +152,30 @@ show -c '.data | {order_id, identifiers, workflow_type}'
 wait_for web "$ID2" awaiting-challenge-fulfillment
 bao_json read $MOUNT/role/web/order/$ID2/challenge challenge_type=dns-01 identifier=api.example.com
 show -c '.data | {dns_record_name, dns_record_value}'
-cts set-txt "{\"host\":\"$(show -r .data.dns_record_name).\",\"value\":\"$(show -r .data.dns_record_value)\"}"
+rec=$(show -r .data.dns_record_name) val=$(show -r .data.dns_record_value)
+printf '$ nsupdate -y hmac-sha256:key-sha256:$TSIG_SECRET <<< "update add %s. 60 TXT %s"   # your DNS server\n' "$rec" "$val" >&2
+printf 'server 127.0.0.1 %s\nupdate add %s. 60 TXT %s\nsend\n' "$NAMED_PORT" "$rec" "$val" |
+    nsupdate -y "hmac-sha256:key-sha256:$NAMED_SECRET_sha256" || die "nsupdate failed"
 bao_show '^(Key|---|order_status) ' write $MOUNT/role/web/order/$ID2/fulfilled-challenge identifier=api.example.com challenge_type=dns-01
 wait_for web "$ID2" completed
 bao read -field=certificate $MOUNT/role/web/order/$ID2/fetch-cert > "$TMP/api.pem"
 openssl x509 -in "$TMP/api.pem" -noout -subject -issuer -dates 2>/dev/null | sed 's/^/  /'
+
+step "Automatic DNS-01: Vault publishes, checks and removes the TXT records itself"
+bao_show '^(Key|---|identifiers|nameserver|tsig_algorithm|ttl|type) ' write $MOUNT/config/dns/rfc2136/local-bind \
+    identifiers=example.test,*.example.test nameserver=$NAMED_ADDR tsig_key_name=key-sha256 \
+    tsig_secret="$NAMED_SECRET_sha256"
+bao_json write $MOUNT/dns/test/workflow identifier=check.example.test provider_type=rfc2136 provider_name=local-bind
+show -c '.data | {success, record_name, message}'
+bao_show '^(Key|---|allowed_domains) ' write $MOUNT/role/auto acme_account_name=demo \
+    allowed_domains=example.test allowed_domain_options=bare_domains,subdomains,wildcards
+bao_json write $MOUNT/role/auto/new-order identifiers=app.example.test,*.app.example.test
+ID3=$(show -r .data.order_id)
+wait_for auto "$ID3" completed
+bao read -field=certificate $MOUNT/role/auto/order/$ID3/fetch-cert > "$TMP/auto.pem"
+openssl x509 -in "$TMP/auto.pem" -noout -subject -issuer -dates -ext subjectAltName 2>/dev/null | sed 's/^/  /'
+printf '$ dig @127.0.0.1 -p %s _acme-challenge.app.example.test TXT +short   # removed again\n' "$NAMED_PORT" >&2
+dig +short -p "$NAMED_PORT" @127.0.0.1 _acme-challenge.app.example.test TXT | sed 's/^/  /'
 
 step "Look the certificate up by serial, list the role's active orders"
 SERIAL=$(openssl x509 -in "$TMP/api.pem" -noout -serial | cut -d= -f2 | sed 's/../&:/g;s/:$//' | tr A-F a-f)

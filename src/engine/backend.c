@@ -23,7 +23,8 @@ static pthread_once_t engine_paths_once = PTHREAD_ONCE_INIT;
 
 static void engine_paths_fill(void)
 {
-    const struct fw_path *const *lists[] = { account_paths, role_paths, order_paths };
+    const struct fw_path *const *lists[] = { account_paths, role_paths, order_paths,
+                                              dns_paths };
     size_t n = 0;
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
         for (size_t i = 0; lists[l][i] && n < ENGINE_MAX_PATHS; i++)
@@ -91,7 +92,12 @@ static int engine_initialize(void *backend, const struct fw_env *env, struct err
 
 static int engine_periodic(const struct fw_req *req, struct err *e)
 {
-    return orders_periodic(req, e);
+    if (orders_periodic(req, e) < 0)
+        return -1;
+    /* After a crash or restart: TXT records of orders that ended are removed here. */
+    if (!fw_sysview_can_write(req->sysview))
+        return 0;
+    return dns_records_sweep(req->backend, req->storage, e);
 }
 
 static void engine_cleanup(void *backend)
@@ -107,6 +113,7 @@ static void engine_invalidate_key(void *backend, const char *key)
 }
 
 static const char *const engine_seal_wrap[] = { "account/", "account-pending/", "order-key/",
+                                                DNS_CONFIG_PREFIX,
                                                 NULL };
 
 static const char engine_help[] =
@@ -119,9 +126,11 @@ static const char engine_help[] =
     "  role/:name/order/:id/...    status, challenge, fulfilled-challenge, fetch-cert, revoke\n"
     "  role/:name/cached           the newest cached certificate for identifiers\n"
     "  lookup/...                  certificates by serial, orders by id\n"
+    "  config/dns/<type>/:name     DNS providers (rfc2136, aws-route53) for Vault-managed dns-01\n"
+    "  dns/test/workflow           test a DNS provider with a real TXT record\n"
     "\n"
-    "All state lives in Vault storage; account keys and generated private keys are\n"
-    "seal-wrapped.";
+    "All state lives in Vault storage; account keys, generated private keys and DNS\n"
+    "provider secrets are seal-wrapped.";
 
 const struct fw_backend engine_backend = {
     .name = "pki-external-ca",

@@ -225,3 +225,83 @@ extern const struct fw_path *const account_paths[];
 extern const struct fw_path *const role_paths[];
 
 #endif
+
+/* ---- DNS providers (dns_config.c, path_dns.c, dns_record.c, order_dns.c) ------------- */
+#ifndef PKIEXT_ENGINE_INTERNAL_DNS
+#define PKIEXT_ENGINE_INTERNAL_DNS
+
+struct dns_server;
+struct dns_provider_type;
+
+/* Storage: dns-provider/<type>/<name> holds a provider's whole configuration, secrets
+ * included, under a seal-wrapped prefix; the API never returns the secret fields. */
+#define DNS_CONFIG_PREFIX "dns-provider/"
+
+/* The engine's view of a provider type: the src/dns implementation and which fields are
+ * its own (returned) and secret (never returned, never logged). */
+struct dns_kind {
+    const struct dns_provider_type *impl;
+    const char *const *fields;      /* type-specific, returned */
+    const char *const *secrets;     /* type-specific, write-only */
+};
+/* NULL when type is not supported. */
+const struct dns_kind *dns_kind_find(const char *type);
+/* ERR_INVALID naming field unless type is supported (message lists the supported ones). */
+int dns_kind_check(const char *field, const char *type, struct err *e);
+
+/* The stored configuration (secrets included); ERR_NOT_FOUND when absent. *out is new. */
+int dns_config_load(struct fw_storage *s, const char *type, const char *name,
+                    struct cJSON **out, struct err *e);
+/* ttl and propagation_timeout of a stored configuration, seconds. */
+int64_t dns_config_ttl(const struct cJSON *cfg);
+int64_t dns_config_timeout(const struct cJSON *cfg);
+/* The provider for an identifier ("*." form allowed): the role's dns_provider_name when the
+ * role sets one, else every configuration whose `identifiers` match, the most specific
+ * pattern winning (ties: the first in "<type>/<name>" order). The chosen provider's
+ * patterns must match either way. type/name are filled ("" when none matches). r may be
+ * NULL (role deleted). */
+int dns_config_pick(struct fw_storage *s, const struct role *r, const char *identifier,
+                    char *type, size_t tcap, char *name, size_t ncap, struct err *e);
+/* Names of the roles that link the provider (*names new, NULL-terminated, fw_strv_free). */
+int roles_using_dns(struct fw_storage *s, const char *type, const char *name, char ***names,
+                    struct err *e);
+/* The servers the propagation check asks: the provider's nameserver when set; else the
+ * zone's authoritative servers found from the system resolvers plus the account's
+ * default_nameserver; when those cannot be found, the resolvers themselves. `asked` gets
+ * the list as text for messages. */
+int dns_check_servers(struct fw_storage *s, const struct cJSON *cfg, const char *account,
+                      const char *fqdn, struct dns_server *out, size_t cap, size_t *n,
+                      char *asked, size_t acap, struct err *e);
+
+extern const struct fw_path *const dns_paths[];
+
+/* dns_record.c: every TXT record the plugin creates is tracked at
+ * dns-record/<owner>/<slot> (owner: an order id, or "test-<uuid>" for dns/test/workflow)
+ * before the DNS change is sent, and untracked only after the provider removed it. */
+struct dns_record {
+    char owner[64];
+    char slot[24];
+    char type[32], name[130];
+    char fqdn[300];
+    char value[128];
+    char change[256];    /* provider's change id for synced(), "" when none */
+};
+/* The tracked record dns-record/<owner>/<slot>; ERR_NOT_FOUND when absent. */
+int dns_record_load(struct fw_storage *s, const char *owner, const char *slot,
+                    struct dns_record *rec, struct err *e);
+/* Tracks, then publishes. On failure the tracking entry stays (the sweep removes it). */
+int dns_record_publish(struct fw_storage *s, struct dns_record *rec, struct err *e);
+/* Removes from the provider, then untracks. A provider that no longer exists: untracked
+ * with a warning in the log (nothing can remove it). */
+int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct err *e);
+/* Whether the record's change reached the provider's servers (true for types without
+ * synced). */
+int dns_record_synced(struct fw_storage *s, const struct dns_record *rec, bool *done,
+                      struct err *e);
+/* Periodic: removes records whose owner is an order that ended or is gone, or a test older
+ * than a few minutes. */
+int dns_records_sweep(struct engine *eng, struct fw_storage *s, struct err *e);
+/* Removes every record of an owner (an order that just ended). */
+int dns_records_remove_owner(struct fw_storage *s, const char *owner, struct err *e);
+
+#endif

@@ -209,7 +209,12 @@ static cJSON *authz_to_json(const struct order_authz *a)
     cJSON *chs = cJSON_CreateArray();
     bool ok = j && chs && add_str(j, "url", a->url) &&
               add_str(j, "identifier", a->identifier) && add_str(j, "status", a->status) &&
-              add_int(j, "expires", a->expires);
+              add_int(j, "expires", a->expires) &&
+              add_str(j, "dns_provider", a->dns_provider) &&
+              cJSON_AddBoolToObject(j, "dns_planned", a->dns_planned) &&
+              add_int(j, "dns_published", a->dns_published) &&
+              cJSON_AddBoolToObject(j, "dns_visible", a->dns_visible) &&
+              cJSON_AddBoolToObject(j, "dns_removed", a->dns_removed);
     for (size_t i = 0; ok && i < a->n_challenges; i++) {
         cJSON *c = challenge_to_json(&a->challenges[i]);
         ok = c && cJSON_AddItemToArray(chs, c);
@@ -238,6 +243,7 @@ cJSON *order_to_json(const struct order *o)
               add_str(j, "serial", o->serial) && add_str(j, "acme_url", o->acme_url) &&
               add_str(j, "finalize_url", o->finalize_url) &&
               add_str(j, "cert_url", o->cert_url) && add_int(j, "attempts", o->attempts) &&
+              add_int(j, "dns_polls", o->dns_polls) &&
               add_int(j, "revocation_time", o->revocation_time) &&
               add_str(j, "revocation_reason", o->revocation_reason);
     for (size_t i = 0; ok && i < o->n_identifiers; i++) {
@@ -301,6 +307,12 @@ static bool authz_from_json(const cJSON *j, struct order_authz *a)
     a->identifier = get_str(j, "identifier");
     a->status = get_str(j, "status");
     a->expires = get_int(j, "expires");
+    const char *dp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "dns_provider"));
+    snprintf(a->dns_provider, sizeof a->dns_provider, "%s", dp ? dp : "");
+    a->dns_planned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dns_planned"));
+    a->dns_published = get_int(j, "dns_published");
+    a->dns_visible = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dns_visible"));
+    a->dns_removed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dns_removed"));
     if (!a->url || !a->identifier || !a->status)
         return false;
     int n = cJSON_GetArraySize(chs);
@@ -359,6 +371,7 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->next_work_date = get_int(j, "next_work_date");
     o->expires = get_int(j, "expires");
     o->attempts = (int)get_int(j, "attempts");
+    o->dns_polls = (int)get_int(j, "dns_polls");
     o->revocation_time = get_int(j, "revocation_time");
 
     if (!(o->identifiers = calloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(char *))))

@@ -33,6 +33,8 @@ enum order_status {
     ORDER_NEW = 0,
     ORDER_SUBMITTED,
     ORDER_AWAITING,          /* awaiting-challenge-fulfillment */
+    ORDER_VAULT_FULFILLING,  /* vault-challenge-fulfillment: publishing dns-01 records */
+    ORDER_VAULT_PROPAGATING, /* vault-challenge-propagating: checking they are visible */
     ORDER_NOTIFY,            /* notify-acme-server-challenges-completed */
     ORDER_PROCESSING,        /* processing-challenge */
     ORDER_FETCHING,          /* fetching-certificate */
@@ -91,6 +93,13 @@ struct order_authz {
     int64_t expires;      /* unix seconds, 0 unknown */
     struct order_challenge *challenges;
     size_t n_challenges;
+    /* Vault-managed dns-01 (order_dns.c); the record itself is tracked at
+     * dns-record/<order id>/<index of this authz>. */
+    char dns_provider[200];  /* "<type>/<name>" Vault fulfils dns-01 through; "" manual */
+    bool dns_planned;        /* the provider choice has been made */
+    int64_t dns_published;   /* unix seconds the record was sent; 0 not yet */
+    bool dns_visible;        /* the propagation check saw it */
+    bool dns_removed;        /* removed after validation */
 };
 
 /* An order as stored at order/<id>. Owns every pointer; order_new() / order_load() return
@@ -114,6 +123,7 @@ struct order {
     struct order_authz *authzs;
     size_t n_authzs;
     int attempts;                /* consecutive transient failures, for backoff */
+    int dns_polls;               /* propagation checks so far (order_dns.c backoff) */
     int64_t revocation_time;
     char *revocation_reason;
 };
@@ -271,3 +281,32 @@ void order_worker_stats(struct engine *eng, struct order_worker_stats *out);
 int order_list_active(struct fw_storage *s, char ***entries, struct err *e);
 
 #endif
+
+/* ---- Vault-managed dns-01 (order_dns.c) ----------------------------------------------- */
+
+enum order_dns_outcome {
+    ORDER_DNS_DONE = 0,   /* every record is published / visible */
+    ORDER_DNS_WAIT,       /* look again at next_ms */
+    ORDER_DNS_REPUBLISH,  /* a record went missing from tracking: publish again */
+    ORDER_DNS_RETRY,      /* transient trouble (msg): retry with backoff */
+    ORDER_DNS_FAILED      /* the order must end in error (msg) */
+};
+struct order_dns_result {
+    enum order_dns_outcome outcome;
+    int64_t next_ms;
+    char msg[900];
+};
+/* Chooses the provider of every authorization not yet planned (role link or identifier
+ * patterns; the role must allow dns-01 and the CA must offer it). Sets *changed. */
+int order_dns_plan(struct fw_storage *s, struct order *o, bool *changed, struct err *e);
+/* True while some pending authorization waits for a record Vault publishes. */
+bool order_dns_pending(const struct order *o);
+/* Publishes every record not yet sent (each tracked before the change is sent). */
+int order_dns_publish(struct fw_storage *s, struct order *o, struct order_dns_result *r,
+                      struct err *e);
+/* The propagation check; on DONE the dns-01 challenges are marked fulfilled. */
+int order_dns_check(struct fw_storage *s, struct order *o, struct order_dns_result *r,
+                    struct err *e);
+/* Removes the records of authorizations the CA has finished with (all of them when the
+ * order is terminal). Failures are logged and left to the next run or the sweep. */
+void order_dns_cleanup(struct fw_storage *s, struct order *o, bool *changed);

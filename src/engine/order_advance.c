@@ -194,6 +194,12 @@ static int step_new(struct advance *a, struct err *e)
     memset(&rep, 0, sizeof rep);
     err_clear(&ce);
 
+    /* A CA order that cannot be recorded would be placed again by the next advance (or by
+     * the active node): so this node first shows it can write. On an HA standby, whose
+     * storage is read-only, the advance stops here with ERR_READ_ONLY. */
+    a->dirty = true;
+    if (save(a, e) < 0)
+        return -1;
     if (acme_new_order(a->client, &req, &co, &rep, &ce) < 0) {
         /* A local failure (ERR_INTERNAL: out of memory reading the reply, ...) may come
          * after the CA created the order, whose URL is then lost: trying again could place
@@ -265,6 +271,13 @@ static int authz_refresh(struct advance *a, const struct acme_authz *src,
     dst->identifier = str_dup(ident);
     dst->status = str_dup(src->status_str);
     dst->expires = (int64_t)src->expires;
+    if (old) {
+        memcpy(dst->dns_provider, old->dns_provider, sizeof dst->dns_provider);
+        dst->dns_planned = old->dns_planned;
+        dst->dns_published = old->dns_published;
+        dst->dns_visible = old->dns_visible;
+        dst->dns_removed = old->dns_removed;
+    }
     if (!dst->url || !dst->identifier || !dst->status)
         return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
     if (src->n_challenges == 0)
@@ -404,6 +417,80 @@ static int respond_fulfilled(struct advance *a, struct err *e)
     return 0;
 }
 
+/* ---- Vault-managed dns-01 (order_dns.c does the work) ------------------------------- */
+
+/* 1 when the order moved to vault-challenge-fulfillment (the caller stops there). */
+static int dns_plan(struct advance *a, struct err *e)
+{
+    bool changed = false;
+    if (order_dns_plan(a->s, a->o, &changed, e) < 0)
+        return -1;
+    if (changed)
+        a->dirty = true;
+    if (!order_dns_pending(a->o))
+        return 0;
+    set_status(a, ORDER_VAULT_FULFILLING);
+    a->o->next_work_date = order_now();
+    order_set_error(a->o, "");
+    return save(a, e) < 0 ? -1 : 1;
+}
+
+static int dns_outcome(struct advance *a, const struct order_dns_result *r, const char *what,
+                       struct err *e)
+{
+    struct err ce;
+    switch (r->outcome) {
+    case ORDER_DNS_RETRY:
+        err_set(&ce, ERR_RETRY, "%s", r->msg);
+        return retry_later(a, what, &ce, NULL, e);
+    case ORDER_DNS_FAILED:
+        return fail_order(a, r->msg, e);
+    case ORDER_DNS_REPUBLISH:
+        set_status(a, ORDER_VAULT_FULFILLING);
+        a->o->next_work_date = order_now();
+        return save(a, e);
+    case ORDER_DNS_WAIT:
+        a->next_ms = r->next_ms;
+        a->o->next_work_date = r->next_ms / 1000 + 1;
+        a->dirty = true;
+        a->done = true;
+        return save(a, e);
+    case ORDER_DNS_DONE:
+        break;
+    }
+    return 0;
+}
+
+/* vault-challenge-fulfillment: publish, then check at once. */
+static int step_dns_publish(struct advance *a, struct err *e)
+{
+    struct order_dns_result r;
+    /* Stored first: the status says records may exist before any is sent. */
+    if (save(a, e) < 0 || order_dns_publish(a->s, a->o, &r, e) < 0)
+        return -1;
+    a->dirty = true;
+    if (r.outcome != ORDER_DNS_DONE)
+        return dns_outcome(a, &r, "publishing dns-01 records", e);
+    a->o->attempts = 0;
+    set_status(a, ORDER_VAULT_PROPAGATING);
+    a->o->next_work_date = order_now();
+    return save(a, e);
+}
+
+/* vault-challenge-propagating: all visible -> tell the CA through the notify step. */
+static int step_dns_check(struct advance *a, struct err *e)
+{
+    struct order_dns_result r;
+    if (order_dns_check(a->s, a->o, &r, e) < 0)
+        return -1;
+    a->dirty = true;
+    if (r.outcome != ORDER_DNS_DONE)
+        return dns_outcome(a, &r, "checking dns-01 propagation", e);
+    set_status(a, ORDER_NOTIFY);
+    a->o->next_work_date = order_now();
+    return save(a, e);
+}
+
 /* The CA order is pending: which identifiers still need the user? */
 static int on_pending(struct advance *a, const struct acme_reply *rep, struct err *e)
 {
@@ -413,6 +500,9 @@ static int on_pending(struct advance *a, const struct acme_reply *rep, struct er
         return rc < 0 ? -1 : 0;
     if (problem[0])
         return fail_order(a, problem, e);
+    rc = dns_plan(a, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     rc = respond_fulfilled(a, e);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -723,7 +813,26 @@ static int advance_step(struct advance *a, struct err *e)
         return expire_order(a, "the order expired before its challenges were completed; "
                                "place a new order", e);
     }
-    return a->o->status == ORDER_NEW ? step_new(a, e) : step_reconcile(a, e);
+    switch (a->o->status) {
+    case ORDER_NEW:
+        return step_new(a, e);
+    case ORDER_VAULT_FULFILLING:
+        return step_dns_publish(a, e);
+    case ORDER_VAULT_PROPAGATING:
+        return step_dns_check(a, e);
+    default:
+        return step_reconcile(a, e);
+    }
+}
+
+/* Removes the dns-01 records the CA no longer needs (every one once the order ended). */
+static int dns_cleanup(struct advance *a, struct err *e)
+{
+    bool changed = false;
+    order_dns_cleanup(a->s, a->o, &changed);
+    if (changed)
+        a->dirty = true;
+    return save(a, e);
 }
 
 int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int64_t *next_ms,
@@ -761,6 +870,8 @@ int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int6
             more = rc == 0 && !a.done && a.o->status != before &&
                    !order_status_terminal(a.o->status);
         }
+        if (rc == 0)
+            rc = dns_cleanup(&a, e);
         next = order_status_terminal(a.o->status) ? 0
                : a.next_ms > 0                    ? a.next_ms
                                                   : a.o->next_work_date * 1000;

@@ -57,11 +57,14 @@ static cJSON *string_array(char *const *v, size_t n)
 static cJSON *challenge_entry(const struct order_authz *a, const struct order_challenge *c)
 {
     char buf[32];
+    /* Vault fulfils the dns-01 challenge of an identifier a DNS provider serves. */
+    bool automatic = a->dns_provider[0] && strcmp(c->type, "dns-01") == 0;
     cJSON *j = cJSON_CreateObject();
     bool ok = j && cJSON_AddStringToObject(j, "challenge_type", c->type) &&
               cJSON_AddStringToObject(j, "challenge_status", c->status) &&
               cJSON_AddStringToObject(j, "expires", order_time_str(a->expires, buf, sizeof buf)) &&
-              cJSON_AddStringToObject(j, "requires_manual_fulfillment", "true") &&
+              cJSON_AddStringToObject(j, "requires_manual_fulfillment",
+                                      automatic ? "false" : "true") &&
               cJSON_AddStringToObject(j, "challenge_token", c->token) &&
               cJSON_AddStringToObject(j, "challenge_url", c->url);
     if (!ok) {

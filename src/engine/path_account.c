@@ -7,6 +7,7 @@
  * key as the account's pending_key until it is promoted (see account_settle). Replies carry both
  * the spec-000 fields (acme_account_key_id) and the newer ones Terraform needs
  * (account_keys, trusted_ca); never a private key or an EAB key. */
+#include "dns.h"
 #include "internal.h"
 
 #include <cjson/cJSON.h>
@@ -132,6 +133,16 @@ static int check_short(const struct fw_data *d, const char *field, struct err *e
     if (strlen(fw_data_str(d, field)) > ACCT_MAX_SHORT)
         return err_set(e, ERR_INVALID, "%s: longer than %d characters", field, ACCT_MAX_SHORT);
     return 0;
+}
+
+/* default_nameserver: a resolver for the dns-01 propagation check, host[:port] or "". */
+static int check_nameserver(const struct fw_data *d, struct err *e)
+{
+    struct dns_server srv;
+    const char *v = fw_data_str(d, "default_nameserver");
+    if (check_short(d, "default_nameserver", e) < 0)
+        return -1;
+    return v[0] ? dns_server_parse("default_nameserver", v, true, &srv, e) : 0;
 }
 
 /* An ACME failure during create/import/rotate, as a 400 naming the field the operator
@@ -366,7 +377,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     if (check_directory_url(dir, e) < 0 || check_contacts(contacts, e) < 0 ||
         check_key_type("key_type", fw_data_str(d, "key_type"), &kt, e) < 0 ||
         check_trusted_ca(fw_data_str(d, "trusted_ca"), e) < 0 ||
-        check_short(d, "eab_kid", e) < 0 || check_short(d, "default_nameserver", e) < 0)
+        check_short(d, "eab_kid", e) < 0 || check_nameserver(d, e) < 0)
         return -1;
     if (strlen(hmac) > ACCT_MAX_SHORT)
         return err_set(e, ERR_INVALID, "eab_key: longer than %d characters", ACCT_MAX_SHORT);
@@ -504,7 +515,7 @@ static int account_update(const struct fw_req *req, const struct fw_data *d, cJS
         cJSON_AddStringToObject(st, "trusted_ca", ca);
     }
     if (fw_data_present(d, "default_nameserver")) {
-        if (check_short(d, "default_nameserver", e) < 0)
+        if (check_nameserver(d, e) < 0)
             return -1;
         cJSON_DeleteItemFromObjectCaseSensitive(st, "default_nameserver");
         cJSON_AddStringToObject(st, "default_nameserver", fw_data_str(d, "default_nameserver"));
@@ -628,7 +639,7 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     int rc = -1;
     if (engine_name_check("name", name, e) < 0 || check_directory_url(dir, e) < 0 ||
         check_trusted_ca(fw_data_str(d, "trusted_ca"), e) < 0 ||
-        check_short(d, "default_nameserver", e) < 0)
+        check_nameserver(d, e) < 0)
         return -1;
     if (!pem[0])
         return err_set(e, ERR_INVALID, "account_key: required (PEM private key)");
@@ -1074,7 +1085,11 @@ static const char account_import_help[] =
 static const char account_rotate_help[] =
     "Generates a new account key and rolls the account over to it at the CA (ACME\n"
     "keyChange). The new key version becomes active; older versions stay for the record.\n"
-    "Refused while the account's roles have active orders, unless force=true.";
+    "Refused while the account's roles have active orders, unless force=true. After a\n"
+    "forced rotation the pending challenges of those orders carry the new key's\n"
+    "authorization (RFC 8555 8.1): read each challenge again and publish what it says.\n"
+    "The new key is stored as pending before the CA is asked and promoted after; if that\n"
+    "second write fails, the next use of the account asks the CA which key it holds.";
 
 static const char account_list_help[] = "Lists the names of the configured ACME accounts.";
 

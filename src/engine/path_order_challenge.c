@@ -168,5 +168,8 @@ const struct fw_path path_order_challenge = {
     },
     .synopsis = "The token and key authorization of one challenge of an order.",
     .description = "challenge_auth is the RFC 8555 key authorization (what http-01 serves); "
-                   "for dns-01 the TXT record value is dns_record_value.",
+                   "for dns-01 the TXT record value is dns_record_value. A pending "
+                   "challenge's values follow the account's current key (they change after "
+                   "rotate-key force=true); a validated one keeps its value. identifier may "
+                   "be the name as sent or its A-label.",
 };

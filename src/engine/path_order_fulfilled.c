@@ -43,6 +43,8 @@ static int mark(struct order *o, struct order_authz *a, struct order_challenge *
     *changed = false;
     switch (o->status) {
     case ORDER_AWAITING:
+    case ORDER_VAULT_FULFILLING:
+    case ORDER_VAULT_PROPAGATING:
     case ORDER_NOTIFY:
     case ORDER_PROCESSING:
     case ORDER_SUBMITTED:
@@ -67,7 +69,10 @@ static int mark(struct order *o, struct order_authz *a, struct order_challenge *
         if (&a->challenges[k] != c && a->challenges[k].fulfilled && !a->challenges[k].responded)
             a->challenges[k].fulfilled = false;
     }
-    o->status = ORDER_NOTIFY;
+    /* While Vault publishes or checks its own dns-01 records, the order stays in that
+     * step; it reports this challenge together with Vault's once they are visible. */
+    if (o->status != ORDER_VAULT_FULFILLING && o->status != ORDER_VAULT_PROPAGATING)
+        o->status = ORDER_NOTIFY;
     o->next_work_date = order_now();
     *changed = true;
     return 0;

@@ -22,10 +22,12 @@ static const struct fw_field new_order_fields[] = {
       .desc = "Name of the role to order under." },
     { .name = "identifiers", .type = FW_TYPE_COMMA_STRING_SLICE,
       .desc = "DNS names for the certificate (identifier workflow: Vault makes the key). "
-              "Give identifiers or csr, not both." },
+              "Unicode names (U-labels) are ordered as their IDNA2008 A-labels. Give "
+              "identifiers or csr, not both." },
     { .name = "csr", .type = FW_TYPE_STRING, .pem = pem_csr,
-      .desc = "PEM certificate signing request (CSR workflow: the key stays with you). "
-              "Give identifiers or csr, not both." },
+      .desc = "PEM certificate signing request (CSR workflow: the key stays with you). Its "
+              "names must be A-labels (xn--...); a U-label SAN is refused. Give identifiers "
+              "or csr, not both." },
     { 0 }
 };
 
@@ -322,7 +324,13 @@ const struct fw_path path_order_new = {
         [FW_UPDATE] = { new_order, "Place a certificate order." },
     },
     .synopsis = "Place a certificate order with the role's ACME CA.",
-    .description = "Give identifiers (Vault makes the key and CSR) or a PEM csr (you keep "
+    .description = "Unicode names: identifiers such as räksmörgås.se are checked against the "
+                   "role, put in the CSR and ordered at the CA as A-labels (IDNA2008: NFC, "
+                   "lower case, punycode: xn--rksmrgs-5wao1o.se); replies keep identifiers "
+                   "as sent and add acme_identifiers with the A-labels, and every order "
+                   "endpoint takes either spelling. A CSR must already carry A-labels (a "
+                   "U-label SAN is a 400: CAs refuse them and the CSR is signed as is). "
+                   "Give identifiers (Vault makes the key and CSR) or a PEM csr (you keep "
                    "the key). The reply's order_id is used by every other order endpoint; "
                    "the order moves on in the background.",
 };

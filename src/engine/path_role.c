@@ -180,6 +180,20 @@ static int role_apply(const struct fw_req *req, const struct fw_data *d, cJSON *
         if (!cJSON_IsString(dt) || !dt->valuestring[0])
             return err_set(e, ERR_INVALID, "dns_provider_type: required when "
                            "dns_provider_name is set");
+        if (dns_kind_check("dns_provider_type", dt->valuestring, e) < 0)
+            return -1;
+        cJSON *cfg = NULL;
+        struct err le;
+        if (dns_config_load(req->storage, dt->valuestring, dn->valuestring, &cfg, &le) < 0) {
+            if (le.kind != ERR_NOT_FOUND) {
+                *e = le;
+                return -1;
+            }
+            return err_set(e, ERR_INVALID, "dns_provider_name: no DNS provider %s/%.128s "
+                           "(create config/dns/%s/%.128s first, or fix dns_provider_type)",
+                           dt->valuestring, dn->valuestring, dt->valuestring, dn->valuestring);
+        }
+        cJSON_Delete(cfg);
     }
     return 0;
 }
@@ -335,8 +349,10 @@ static const struct fw_field role_fields[] = {
       .desc = "How identifiers fill the generated CSR: cn_first (the first identifier is the "
               "common name, all are SANs) or sans_only (no common name)." },
     { "dns_provider_name", FW_TYPE_STRING,
-      .desc = "DNS provider configuration used for dns-01 challenges (Vault 2.1 API). "
-              "Accepted and stored; dns-01 is fulfilled by the client in this release." },
+      .desc = "DNS provider (config/dns/<dns_provider_type>/<name>) that fulfils this role's "
+              "dns-01 challenges for the identifiers its patterns cover. When empty, every "
+              "provider whose identifiers match is considered (the most specific pattern "
+              "wins). The provider must exist." },
     { "dns_provider_type", FW_TYPE_STRING,
       .desc = "Type of dns_provider_name: aws-route53, azure-dns, google-cloud-dns or rfc2136. "
               "Required when dns_provider_name is set." },

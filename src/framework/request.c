@@ -159,6 +159,10 @@ static void handle_rollback(const struct fw_backend *b, const struct fw_req *req
     if (!b->periodic)
         return;
     if (b->periodic(req, &e) != 0) {
+        if (e.kind == ERR_READ_ONLY) {
+            read_only(req, resp, &e);   /* a standby: the host expects this text */
+            return;
+        }
         log_failure(req, "periodic function failed", &e);
         set_status(resp, FW_STATUS_INTERNAL, "internal error");
     }

@@ -121,6 +121,7 @@ kill -USR1 "$SWITCH_PID"   # from now on the CA accepts and never answers
 for i in $(seq 1 20); do
     vault PUT "hung/role/r/new-order" "{\"identifiers\":[\"h$i.example.com\"]}"
 done
+ROTATE_T0=$(date +%s)
 curl -sS -o /dev/null -X PUT -H "X-Vault-Token: $VAULT_TOKEN" -d '{"force":true}' \
     "$VAULT_ADDR/v1/hung/config/acme-account/via-switch/rotate-key" &
 HUNG_ROTATE=$!
@@ -136,12 +137,16 @@ for i in 1 2 3 4 5; do
 done
 ACCT_MS=$(printf '%s\n' "${aw[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] "/" a[NR] }')
 drv -tag "c-$RUN" concurrent -n 50 -poll 100ms > "$E2E_TMP/c3.out" || fail "orders beside the hung mount failed"
-step "3. disabling the hung mount (Cleanup with CA calls in flight), then the last mount"
+# The rotate-key request waits on the hung CA (its own CA time bounds, not the worker's);
+# the host does not clean a mount up under a running request, so it is let finish first.
+step "3. waiting for the rotate-key request stuck on the hung CA"
+wait "$HUNG_ROTATE" 2>/dev/null
+ROTATE_S=$(( $(date +%s) - ROTATE_T0 ))
+step "3. disabling the hung mount (Cleanup with the worker's CA calls in flight), then the last mount"
 t0=$(date +%s%N)
 curl -sS -o /dev/null -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/sys/mounts/hung"
 t1=$(date +%s%N)
 CLEANUP_MS=$(( (t1 - t0) / 1000000 ))
-wait "$HUNG_ROTATE" 2>/dev/null
 PID=$(plugin_pid)
 t0=$(date +%s%N)
 curl -sS -o /dev/null -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/sys/mounts/$M"
@@ -175,5 +180,6 @@ printf '%-62s %s MB\n' "2. plugin RSS after they completed" "$RSS_DONE"
 printf '%-62s %s ms (median/max of 5)\n' "3. account create on the Pebble mount, CA of the other hung" "$ACCT_MS"
 printf '%-62s %s / %s ms   p99 < 5000 ms: %s\n' "3. 50 orders on the Pebble mount: fulfilled -> completed p50/p99" \
     "$(result "$H" fulfilled_p50_ms)" "$(result "$H" fulfilled_p99_ms)" "$(within "$(result "$H" fulfilled_p99_ms)" 5000)"
-printf '%-62s %s ms   < 2000 ms: %s\n' "3. disabling the hung mount (Cleanup, 20 orders in CA calls)" "$CLEANUP_MS" "$(within "$CLEANUP_MS" 2000)"
+printf '%-62s %s s (the request'"'"'s own CA time bounds)\n' "3. rotate-key on the hung mount answered after" "$ROTATE_S"
+printf '%-62s %s ms   < 2000 ms: %s\n' "3. disabling the hung mount (Cleanup, worker in CA calls)" "$CLEANUP_MS" "$(within "$CLEANUP_MS" 2000)"
 printf '%-62s %s ms   < 2000 ms: %s\n' "3. disabling the last mount until the plugin exited" "$EXIT_MS" "$(within "${EXIT_MS%% *}" 2000)"

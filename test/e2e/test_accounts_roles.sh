@@ -270,7 +270,15 @@ expect_status 200 "role with only acme_account_name"
 expect_jq '.data | [.allowed_domains, .allowed_domain_options, .allowed_challenge_types]' \
     '[[],[],["http-01","dns-01","tls-alpn-01"]]' "defaults: [] lists, all challenge types"
 
-# DNS provider fields of the newest release are accepted and echoed
+# DNS provider fields of the newest release: a link to a provider that does not exist is a
+# 400 naming the field; once the provider exists the role is stored and echoes the link.
+vault POST "$M/role/dns-role" '{"acme_account_name": "letsencrypt-prod",
+  "dns_provider_name": "production", "dns_provider_type": "aws-route53"}'
+expect_status 400 "role linking a DNS provider that does not exist"
+expect_jq '.errors[0] | startswith("dns_provider_name: ")' 'true' "the error names dns_provider_name"
+vault POST "$M/config/dns/aws-route53/production" '{"identifiers": ["*.example.com"],
+  "region": "us-east-1"}'
+expect_status 200 "create aws-route53 provider production (no AWS call at write)"
 vault POST "$M/role/dns-role" '{"acme_account_name": "letsencrypt-prod",
   "allowed_domains": ["example.com"], "allowed_domain_options": ["subdomains"],
   "dns_provider_name": "production", "dns_provider_type": "aws-route53"}'

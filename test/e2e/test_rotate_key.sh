@@ -8,6 +8,8 @@ set -u
 cd "$(dirname "$0")/../.."
 # shellcheck source=test/e2e/lib.sh
 source test/e2e/lib.sh
+# shellcheck source=test/e2e/orders_lib.sh
+source test/e2e/orders_lib.sh
 
 e2e_start || { e2e_finish; exit 1; }
 e2e_pebble_start || { e2e_finish; exit 1; }
@@ -15,44 +17,6 @@ e2e_pebble_start || { e2e_finish; exit 1; }
 M=$MOUNT
 ROLE=web
 ACCT=pebble
-
-order_status() {
-    vault GET "$M/role/$1/order/$2/status"
-    if [ "$STATUS" = 200 ]; then printf '%s' "$BODY" | jq -r .data.order_status; else echo "http-$STATUS"; fi
-}
-
-# wait_status ROLE ID WANT SECONDS (generous bounds: this asserts a state, not a time)
-wait_status() {
-    local i
-    for i in $(seq 1 $(($4 * 10))); do
-        LAST_STATUS=$(order_status "$1" "$2")
-        [ "$LAST_STATUS" = "$3" ] && return 0
-        case "$LAST_STATUS" in error|expired|revoked) return 1 ;; esac
-        sleep 0.1
-    done
-    return 1
-}
-
-challenge() {   # ROLE ID IDENT TYPE: sets TOKEN KEYAUTH DNSVAL
-    vault GET "$M/role/$1/order/$2/challenge?challenge_type=$4&identifier=$3"
-    TOKEN=$(printf '%s' "$BODY" | jq -r '.data.challenge_token // empty')
-    KEYAUTH=$(printf '%s' "$BODY" | jq -r '.data.challenge_auth // empty')
-    DNSVAL=$(printf '%s' "$BODY" | jq -r '.data.dns_record_value // empty')
-}
-
-cts() { curl -sS -o /dev/null -X POST "$CHALLTESTSRV_URL/$1" -d "$2"; }
-
-publish() {   # IDENT TYPE
-    case "$2" in
-        http-01) cts add-http01 "{\"token\":\"$TOKEN\",\"content\":\"$KEYAUTH\"}" ;;
-        dns-01) cts set-txt "{\"host\":\"_acme-challenge.$1.\",\"value\":\"$DNSVAL\"}" ;;
-    esac
-}
-
-fulfilled() {   # ROLE ID IDENT TYPE
-    vault PUT "$M/role/$1/order/$2/fulfilled-challenge" \
-        "{\"identifier\":\"$3\",\"challenge_type\":\"$4\"}"
-}
 
 # base64url(sha256(text)), the dns-01 TXT value of a key authorization
 dns_value_of() { printf '%s' "$1" | openssl dgst -sha256 -binary | base64 -w0 | tr '+/' '-_' | tr -d '='; }
@@ -143,8 +107,7 @@ for t in http dns mixed; do
     if wait_status $ROLE "${ORD[$t]}" completed 60; then
         ok "order $t completed after the forced rotation"
     else
-        vault GET "$M/role/$ROLE/order/${ORD[$t]}/status"
-        not_ok "order $t after the forced rotation: $LAST_STATUS: $(printf '%s' "$BODY" | jq -r .data.last_error)"
+        not_ok "order $t after the forced rotation: $LAST_STATUS: $(last_error $ROLE "${ORD[$t]}")"
     fi
 done
 challenge $ROLE "${ORD[http]}" rot-http.example.com http-01
@@ -154,13 +117,75 @@ expect_status 200 "rotate-key again once nothing is active"
 challenge $ROLE "${ORD[http]}" rot-http.example.com http-01
 expect_jq '.data.challenge_auth' "\"$A1\"" "a completed order's challenge reads the same after another rotation"
 
-vault PUT "$M/role/$ROLE/new-order" '{"identifiers":["rot-after.example.com"]}'
-ID=$(printf '%s' "$BODY" | jq -r '.data.order_id // empty')
-wait_status $ROLE "$ID" awaiting-challenge-fulfillment 30
-challenge $ROLE "$ID" rot-after.example.com http-01
-publish rot-after.example.com http-01
-fulfilled $ROLE "$ID" rot-after.example.com http-01
-wait_status $ROLE "$ID" completed 60 && ok "a new order on the rotated account completes" ||
-    not_ok "new order after rotation: $LAST_STATUS"
+order_http01 $ROLE rot-after.example.com && ok "a new order on the rotated account completes" ||
+    not_ok "new order after rotation: $LAST_STATUS: $(last_error $ROLE "$ORDER")"
+
+# ---- a node whose storage is read-only (issue 9 item 8) ---------------------------------------
+# dev-vault's SIGUSR1 makes every mount's storage answer writes with logical.ErrReadOnly, as
+# an HA standby's does. Each write must fail with that text (the one OpenBao forwards on)
+# and change nothing, at the CA included. OpenBao standbys: the HA cluster suite.
+expect_read_only() {
+    if [ "$STATUS" != 200 ] && [ "$STATUS" != 204 ] &&
+       printf '%s' "$BODY" | jq -e '.errors | any(contains("cannot write to readonly storage"))' >/dev/null 2>&1; then
+        ok "$* on read-only storage: HTTP $STATUS cannot write to readonly storage"
+    else
+        not_ok "$* on read-only storage: HTTP $STATUS $(printf '%.300s' "$BODY")"
+    fi
+}
+ca_cert_status() {   # SERIAL (colon hex): Pebble's view, "Valid" or "Revoked"
+    curl -sk "$PEBBLE_MGMT_URL/cert-status-by-serial/$(printf '%s' "$1" | tr -d ':' | sed 's/^0*//')" |
+        jq -r '.Status // empty' 2>/dev/null
+}
+if [ "${HOST:-dev-vault}" = dev-vault ]; then
+    vault PUT "$M/config/acme-account/spare" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
+        '{directory_url:$d, trusted_ca:$ca, email_contacts:["ops@example.com"]}')"
+    expect_status 200 "create a spare account"
+    vault GET "$M/config/acme-account/$ACCT"
+    KEYS_BEFORE=$(printf '%s' "$BODY" | jq -c '[.data.active_key_version, (.data.account_keys | keys)]')
+    vault GET "$M/role/$ROLE/order/${ORD[http]}/status"
+    SERIAL=$(printf '%s' "$BODY" | jq -r .data.serial_number)
+    [ "$(ca_cert_status "$SERIAL")" = Valid ] && ok "Pebble: the http order's certificate is valid" ||
+        not_ok "Pebble status of $SERIAL: $(ca_cert_status "$SERIAL")"
+    N_BEFORE=$(vault LIST "$M/lookup/orders"; printf '%s' "$BODY" | jq '.data.keys | length')
+
+    kill -USR1 "$HOST_PID"
+    for i in $(seq 1 50); do grep -q '"read_only": *true\|read_only=true' "$HOST_LOG" && break; sleep 0.1; done
+    vault POST "$M/config/acme-account/$ACCT/rotate-key" '{"force":true}'
+    expect_read_only "rotate-key"
+    vault PUT "$M/config/acme-account/ro-new" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
+        '{directory_url:$d, trusted_ca:$ca, email_contacts:["ops@example.com"]}')"
+    expect_read_only "account create"
+    vault DELETE "$M/config/acme-account/spare"
+    expect_read_only "account delete"
+    vault PUT "$M/role/$ROLE/order/${ORD[http]}/revoke" '{"reason":"superseded"}'
+    expect_read_only "revoke"
+    vault PUT "$M/role/$ROLE/new-order" '{"identifiers":["ro.example.com"]}'
+    expect_read_only "new-order"
+    vault GET "$M/config/acme-account/$ACCT"
+    expect_status 200 "reads still work on read-only storage"
+    kill -USR1 "$HOST_PID"
+    for i in $(seq 1 50); do grep -q '"read_only": *false\|read_only=false' "$HOST_LOG" && break; sleep 0.1; done
+
+    vault GET "$M/config/acme-account/$ACCT"
+    expect_jq '[.data.active_key_version, (.data.account_keys | keys)]' "$KEYS_BEFORE" "account keys unchanged"
+    vault GET "$M/config/acme-account/ro-new"
+    expect_status 404 "no account was created"
+    vault GET "$M/config/acme-account/spare"
+    expect_status 200 "the spare account is still there"
+    [ "$(ca_cert_status "$SERIAL")" = Valid ] && ok "Pebble: the certificate was not revoked" ||
+        not_ok "Pebble status of $SERIAL after the refused revoke: $(ca_cert_status "$SERIAL")"
+    vault GET "$M/role/$ROLE/order/${ORD[http]}/status"
+    expect_jq '.data.order_status' '"completed"' "the order still says completed"
+    vault LIST "$M/lookup/orders"
+    expect_jq '.data.keys | length' "$N_BEFORE" "no order was stored"
+    order_http01 $ROLE ro-after.example.com && ok "the account's stored key still works at the CA" ||
+        not_ok "order after the read-only phase: $LAST_STATUS: $(last_error $ROLE "$ORDER")"
+    vault PUT "$M/role/$ROLE/order/${ORD[http]}/revoke" '{"reason":"superseded"}'
+    expect_status 200 "revoke once storage is writable"
+    [ "$(ca_cert_status "$SERIAL")" = Revoked ] && ok "Pebble: revoked now" ||
+        not_ok "Pebble status of $SERIAL: $(ca_cert_status "$SERIAL")"
+else
+    echo "# read-only storage checks: dev-vault only (OpenBao standbys: the HA cluster suite)"
+fi
 
 e2e_finish

@@ -8,6 +8,8 @@ set -u
 cd "$(dirname "$0")/../.."
 # shellcheck source=test/e2e/lib.sh
 source test/e2e/lib.sh
+# shellcheck source=test/e2e/orders_lib.sh
+source test/e2e/orders_lib.sh
 
 e2e_start || { e2e_finish; exit 1; }
 e2e_pebble_start || { e2e_finish; exit 1; }
@@ -16,22 +18,6 @@ M=$MOUNT
 U=räksmörgås.se
 A=xn--rksmrgs-5wao1o.se
 UENC=r%C3%A4ksm%C3%B6rg%C3%A5s.se
-
-order_status() {
-    vault GET "$M/role/$1/order/$2/status"
-    if [ "$STATUS" = 200 ]; then printf '%s' "$BODY" | jq -r .data.order_status; else echo "http-$STATUS"; fi
-}
-wait_status() {   # ROLE ID WANT SECONDS
-    local i
-    for i in $(seq 1 $(($4 * 10))); do
-        LAST_STATUS=$(order_status "$1" "$2")
-        [ "$LAST_STATUS" = "$3" ] && return 0
-        case "$LAST_STATUS" in error|expired|revoked) return 1 ;; esac
-        sleep 0.1
-    done
-    return 1
-}
-cts() { curl -sS -o /dev/null -X POST "$CHALLTESTSRV_URL/$1" -d "$2"; }
 
 vault PUT "$M/config/acme-account/pebble" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
     '{directory_url:$d, trusted_ca:$ca, email_contacts:["ops@example.com"]}')"
@@ -61,24 +47,22 @@ vault GET "$M/role/ulabel/order/$ID/status"
 expect_jq '.data.identifiers' "$(jq -cn --arg u "$U" '[$u, ("www." + $u)]')" "status: identifiers as sent, stable across reads"
 expect_jq '.data.challenges | keys | sort' "[\"www.$A\",\"$A\"]" "status: challenges keyed by the CA's A-labels"
 
-vault GET "$M/role/ulabel/order/$ID/challenge?challenge_type=http-01&identifier=$UENC"
+challenge ulabel "$ID" "$U" http-01
 expect_status 200 "challenge asked with the U-label"
-T1=$(printf '%s' "$BODY" | jq -r .data.challenge_token)
-vault GET "$M/role/ulabel/order/$ID/challenge?challenge_type=http-01&identifier=$A"
+T1=$TOKEN
+challenge ulabel "$ID" "$A" http-01
 expect_status 200 "challenge asked with the A-label"
 expect_jq '.data.challenge_token' "\"$T1\"" "both spellings name the same challenge"
-KA=$(printf '%s' "$BODY" | jq -r .data.challenge_auth)
-cts add-http01 "{\"token\":\"$T1\",\"content\":\"$KA\"}"
-vault PUT "$M/role/ulabel/order/$ID/fulfilled-challenge" "$(jq -n --arg u "$U" '{identifier:$u, challenge_type:"http-01"}')"
+publish "$A" http-01
+fulfilled ulabel "$ID" "$U" http-01
 expect_status 200 "fulfilled-challenge with the U-label"
-vault GET "$M/role/ulabel/order/$ID/challenge?challenge_type=dns-01&identifier=www.$A"
-TXT=$(printf '%s' "$BODY" | jq -r .data.dns_record_value)
+challenge ulabel "$ID" "www.$A" dns-01
 expect_jq '.data.dns_record_name' "\"_acme-challenge.www.$A\"" "dns-01 record name is the A-label"
-cts set-txt "{\"host\":\"_acme-challenge.www.$A.\",\"value\":\"$TXT\"}"
-vault PUT "$M/role/ulabel/order/$ID/fulfilled-challenge" "$(jq -n --arg u "www.$U" '{identifier:$u, challenge_type:"dns-01"}')"
+publish "www.$A" dns-01
+fulfilled ulabel "$ID" "www.$U" dns-01
 expect_status 200 "fulfilled-challenge (dns-01) with the U-label"
-if wait_status ulabel "$ID" completed 60; then ok "U-label order completed at Pebble"
-else vault GET "$M/role/ulabel/order/$ID/status"; not_ok "U-label order: $LAST_STATUS $(printf '%s' "$BODY" | jq -r .data.last_error)"; fi
+wait_status ulabel "$ID" completed 60 && ok "U-label order completed at Pebble" ||
+    not_ok "U-label order: $LAST_STATUS $(last_error ulabel "$ID")"
 
 vault GET "$M/role/ulabel/order/$ID/fetch-cert"
 expect_status 200 "fetch-cert"

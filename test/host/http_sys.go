@@ -253,14 +253,13 @@ func (s *server) mountInfo(m *mount) map[string]interface{} {
 	for k, v := range m.entry.Options {
 		opts[k] = v
 	}
-	def, max := m.entry.Config.effective()
 	return map[string]interface{}{
 		"type": m.entry.Type, "description": m.entry.Description, "accessor": m.entry.Accessor,
 		"uuid": m.entry.UUID, "options": opts, "local": false,
 		"seal_wrap": false, "external_entropy_access": false, "plugin_version": m.entry.PluginVersion,
 		"running_plugin_version": running, "running_sha256": sha,
-		"config": map[string]interface{}{"default_lease_ttl": def, "max_lease_ttl": max,
-			"force_no_cache": m.entry.Config.ForceNoCache},
+		"config": map[string]interface{}{"default_lease_ttl": m.entry.Config.DefaultLeaseTTL,
+			"max_lease_ttl": m.entry.Config.MaxLeaseTTL, "force_no_cache": m.entry.Config.ForceNoCache},
 	}
 }
 

@@ -89,6 +89,7 @@ func run(logger log.Logger, addr, token, pluginDir, dataDir string, rollback tim
 	fmt.Printf("dev-vault listening on http://%s\n", ln.Addr())
 	os.Stdout.Sync()
 	go s.mounts.rollbackLoop(ctx, rollback)
+	go s.mounts.watchReadOnlySignal(ctx)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

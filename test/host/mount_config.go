@@ -64,11 +64,11 @@ func parseTTL(field string, v interface{}, cur int64, numbers bool) (int64, erro
 
 // applyTTLs sets both TTLs from a request map and checks them as Vault does.
 func (c *mountConfig) applyTTLs(in map[string]interface{}, numbers bool) error {
-	def, err := parseTTL("default_lease_ttl", in["default_lease_ttl"], c.DefaultLeaseTTL, numbers)
+	def, err := parseTTL("default TTL", in["default_lease_ttl"], c.DefaultLeaseTTL, numbers)
 	if err != nil {
 		return err
 	}
-	max, err := parseTTL("max_lease_ttl", in["max_lease_ttl"], c.MaxLeaseTTL, numbers)
+	max, err := parseTTL("max TTL", in["max_lease_ttl"], c.MaxLeaseTTL, numbers)
 	if err != nil {
 		return err
 	}
@@ -76,8 +76,8 @@ func (c *mountConfig) applyTTLs(in map[string]interface{}, numbers bool) error {
 	if effMax == 0 {
 		effMax = int64(systemMaxLeaseTTL.Seconds())
 	}
-	if def > effMax {
-		return fmt.Errorf("given default lease TTL greater than given max lease TTL")
+	if def > effMax { // Vault's tuneMountTTLs wording (OpenBao keeps it)
+		return fmt.Errorf("backend max lease TTL of %d would be less than backend default lease TTL of %d", effMax, def)
 	}
 	if v, ok := in["force_no_cache"]; ok {
 		b, ok := v.(bool)
@@ -90,7 +90,9 @@ func (c *mountConfig) applyTTLs(in map[string]interface{}, numbers bool) error {
 	return nil
 }
 
-// effective is what Vault reports: the mount's TTL, or the system's when unset.
+// effective is what tune reads report: the mount's TTL, or the system's when
+// unset. sys/mounts and sys/mounts/<path> report the stored values (0 = system),
+// Vault's "legacy" TTL format, which OpenBao keeps too.
 func (c mountConfig) effective() (def, max int64) {
 	def, max = c.DefaultLeaseTTL, c.MaxLeaseTTL
 	if def == 0 {

@@ -49,6 +49,8 @@ type mountTable struct {
 	store  logical.Storage
 	sys    *sysView
 	logger log.Logger
+	// readOnly makes every mount's storage refuse writes (readonly.go, SIGUSR1).
+	readOnly atomic.Bool
 }
 
 func newMountTable(store logical.Storage, sys *sysView, logger log.Logger) *mountTable {
@@ -148,7 +150,7 @@ func (t *mountTable) start(ctx context.Context, e mountEntry) (*mount, error) {
 	if ce, err := t.sys.cat.get(ctx, e.Type); err != nil || ce == nil {
 		return nil, fmt.Errorf("plugin not found in the catalog: %s", e.Type)
 	}
-	view := countingStorage{logical.NewStorageView(t.store, "logical/"+e.UUID+"/")}
+	view := t.mountView(e.UUID)
 	cfg := map[string]string{}
 	for k, v := range e.Options {
 		cfg[k] = v
@@ -214,7 +216,7 @@ func (t *mountTable) restore(ctx context.Context) error {
 		m, err := t.start(ctx, e)
 		if err != nil {
 			t.logger.Error("skipping plugin-based mount entry", "path", e.Path, "error", err)
-			m = &mount{entry: e, view: logical.NewStorageView(t.store, "logical/"+e.UUID+"/")}
+			m = &mount{entry: e, view: t.mountView(e.UUID)}
 		}
 		t.mounts[e.Path] = m
 	}

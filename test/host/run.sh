@@ -65,31 +65,46 @@ EOF
 # ---- host up, health ---------------------------------------------------------------------
 start_host -rollback-interval 1s -entities "$TMP/entities.json" || { nok "$HOST starts"; finish; }
 ok "$HOST starts on a free loopback port ($ADDR)"
-T_MOUNTED=$SECONDS
 req GET sys/health
 check "sys/health reports version $HOST_VERSION" jqt ".version == \"$HOST_VERSION\" and .sealed == false"
+# Field for field, types included: dev-vault answers as Vault does (http/sys_health.go,
+# http/sys_seal.go, vault/token_store.go handleLookup). OpenBao, Vault's fork, dropped some
+# of Vault's fields; its pass asserts the fields both servers share and what it left out.
+check "sys/health: the fields Vault and OpenBao share, JSON types" jqt '
+    ([.initialized, .sealed, .standby] | all(type == "boolean")) and
+    (.server_time_utc | type == "number") and
+    ([.version, .replication_performance_mode, .replication_dr_mode, .cluster_name, .cluster_id]
+        | all(type == "string"))'
+if [ "$HOST" = openbao ]; then
+    check "sys/health: OpenBao has none of Vault's enterprise/performance fields" jqt '
+        [has("enterprise", "performance_standby", "echo_duration_ms")] | any | not'
+else
+    check "sys/health: Vault's own fields, JSON types" jqt '
+        ([.performance_standby, .enterprise] | all(type == "boolean")) and
+        ([.echo_duration_ms, .clock_skew_ms, .replication_primary_canary_age_ms]
+            | all(type == "number"))'
+fi
 req GET sys/seal-status
 check "sys/seal-status reports version $HOST_VERSION (Terraform gate)" jqt ".version == \"$HOST_VERSION\" and .initialized"
-if [ "$HOST" = dev-vault ]; then
-# dev-vault imitates Vault's sys/ replies (the CLI and the Terraform provider decode them by
-# type); OpenBao answers with its own server's replies, so these shape checks are dev-vault's.
-req GET sys/health
-# Field-for-field Vault's HealthResponse and SealStatusResponse, types included.
-check "sys/health: Vault's fields and JSON types" jqt '
-    ([.initialized, .sealed, .standby, .performance_standby, .enterprise] | all(type == "boolean")) and
-    ([.server_time_utc, .echo_duration_ms, .clock_skew_ms, .replication_primary_canary_age_ms] | all(type == "number")) and
-    ([.version, .replication_performance_mode, .replication_dr_mode, .cluster_name, .cluster_id] | all(type == "string"))'
-req GET sys/seal-status
-check "sys/seal-status: Vault's fields and JSON types" jqt '
+check "sys/seal-status: the fields Vault and OpenBao share, JSON types" jqt '
     ([.initialized, .sealed, .migration, .recovery_seal] | all(type == "boolean")) and
     ([.t, .n, .progress] | all(type == "number")) and
-    ([.type, .nonce, .version, .build_date, .cluster_name, .cluster_id, .storage_type] | all(type == "string"))'
+    ([.type, .nonce, .version, .cluster_name, .cluster_id, .storage_type] | all(type == "string"))'
+if [ "$HOST" = openbao ]; then
+    check "sys/seal-status: OpenBao reports commit_date where Vault has build_date" jqt \
+        '(.commit_date | type == "string") and (has("build_date") | not)'
+else
+    check "sys/seal-status: Vault's build_date" jqt '.build_date | type == "string"'
+fi
 req GET auth/token/lookup-self
-check "auth/token/lookup-self: the token store's fields and JSON types" status_is 200 '
-    .mount_type == "token" and (.data |
+check "auth/token/lookup-self: the token store's fields and JSON types" status_is 200 '.data |
     ([.id, .accessor, .display_name, .entity_id, .path, .type] | all(type == "string")) and
     ([.creation_time, .creation_ttl, .ttl, .explicit_max_ttl, .num_uses] | all(type == "number")) and
-    ([.orphan] | all(type == "boolean")) and .expire_time == null and .policies == ["root"])'
+    (.orphan | type == "boolean") and .expire_time == null and .policies == ["root"]'
+if [ "$HOST" = openbao ]; then
+    check "auth/token/lookup-self: OpenBao's envelope has no mount_type" jqt 'has("mount_type") | not'
+else
+    check "auth/token/lookup-self: Vault's envelope names the token mount" jqt '.mount_type == "token"'
 fi
 TOKEN=nope req GET sys/mounts
 check "unknown token gets 403 permission denied" status_is 403 '.errors == ["permission denied"]'
@@ -135,32 +150,28 @@ req GET sys/mounts
 check "sys/mounts lists kv/ with its type and options" status_is 200 '.data["kv/"].type == "kv-test" and .data["kv/"].options.k == "v"'
 
 # ---- sys/ replies field for field (the CLI and Terraform's vault_mount decode them) ---------
-# Vault keeps mount TTLs as durations and answers integer seconds (0 = the system's 768h);
-# an echoed "0s" breaks vault_mount ("expected type 'int', got unconvertible type 'string'").
-# OpenBao's own built-in mounts (sys/, identity/, cubbyhole/) have "options": null.
-OPTIONS_TYPES=$([ "$HOST" = openbao ] && echo '"object", "null"' || echo '"object"')
+# Vault keeps mount TTLs as durations and answers integer seconds: sys/mounts and
+# sys/mounts/<path> the mount's own value (0 = the system's), tune the effective one (768h
+# when unset). An echoed "0s" breaks vault_mount ("expected type 'int', got unconvertible type
+# 'string'"). Built-in mounts (sys/, cubbyhole/ ...) have options null.
 MOUNT_TYPES='([.type, .description, .accessor, .uuid, .plugin_version, .running_plugin_version,
-    .running_sha256] | all(type == "string")) and ([.local, .seal_wrap, .external_entropy_access] | all(type == "boolean")) and ([.options] | all(type | IN('"$OPTIONS_TYPES"'))) and
+    .running_sha256] | all(type == "string")) and
+    ([.local, .seal_wrap, .external_entropy_access] | all(type == "boolean")) and
+    (.options | type == "object" or type == "null") and
     (.config | ([.default_lease_ttl, .max_lease_ttl] | all(type == "number")) and
-               ([.force_no_cache] | all(type == "boolean")))'
+               (.force_no_cache | type == "boolean"))'
 req POST sys/mounts/ttl '{"type":"kv-test","description":"d","config":{"default_lease_ttl":"0s","max_lease_ttl":"1h"}}'
 check "enable with config TTLs as Terraform sends them (\"0s\", \"1h\")" status_is 204
 req GET sys/mounts/ttl
 check "sys/mounts/<path>: Vault's fields and JSON types" status_is 200 ".data | $MOUNT_TYPES"
-if [ "$HOST" = openbao ]; then
-    # OpenBao keeps "0s" as 0 (= use the system default) in the mount's config and shows it so.
-    check "sys/mounts/<path>: TTLs in integer seconds (OpenBao: 0s stays 0, 1h = 3600)" jqt \
-        '.data.config.default_lease_ttl == 0 and .data.config.max_lease_ttl == 3600 and .default_lease_ttl == null and .config.max_lease_ttl == 3600'
-else
-    check "sys/mounts/<path>: TTLs in integer seconds (0s = system 2764800, 1h = 3600)" jqt \
-        '.data.config.default_lease_ttl == 2764800 and .data.config.max_lease_ttl == 3600 and .default_lease_ttl == null and .config.max_lease_ttl == 3600'
-fi
+check "sys/mounts/<path>: TTLs in integer seconds (0s = 0, the system's; 1h = 3600)" jqt \
+    '.data.config.default_lease_ttl == 0 and .data.config.max_lease_ttl == 3600 and .config.max_lease_ttl == 3600'
 req GET sys/mounts
 check "sys/mounts: every entry has Vault's fields and JSON types" status_is 200 \
     "([.data[] | $MOUNT_TYPES] | all) and .data[\"ttl/\"].config.max_lease_ttl == 3600"
 req GET sys/mounts/ttl/tune
-check "sys/mounts/<path>/tune: Vault's fields and JSON types" status_is 200 '.data |
-    ([.default_lease_ttl, .max_lease_ttl] | all(type == "number")) and ([.force_no_cache] | all(type == "boolean"))
+check "sys/mounts/<path>/tune: effective TTLs in seconds, Vault's JSON types" status_is 200 '.data |
+    ([.default_lease_ttl, .max_lease_ttl] | all(type == "number")) and (.force_no_cache | type == "boolean")
     and .description == "d" and .default_lease_ttl == 2764800 and .max_lease_ttl == 3600'
 req POST sys/mounts/ttl/tune '{"default_lease_ttl":"30m","max_lease_ttl":7200,"description":"tuned"}'
 check "tune TTLs and description" status_is 204
@@ -171,15 +182,14 @@ req GET sys/mounts/ttl
 check "mount read shows the tuned values in seconds" status_is 200 \
     '.data.config.default_lease_ttl == 1800 and .data.config.max_lease_ttl == 7200 and .data.description == "tuned"'
 req POST sys/mounts/ttl/tune '{"default_lease_ttl":"3h"}'
-# dev-vault: "... greater than ..."; OpenBao: "max lease TTL of 7200 would be less than ...".
-check "tune: a default above the max is refused" status_is 400 '.errors[0] | test("greater than|would be less than")'
+check "tune: a default above the max is refused" status_is 400 \
+    '.errors[0] | test("max lease TTL of 7200 would be less than backend default lease TTL of 10800")'
 req POST sys/mounts/ttl/tune '{"default_lease_ttl":"system","max_lease_ttl":"system"}'
 req GET sys/mounts/ttl/tune
 check "tune to \"system\" goes back to the system TTLs" status_is 200 \
     '.data.default_lease_ttl == 2764800 and .data.max_lease_ttl == 2764800'
 req POST sys/mounts/badttl '{"type":"kv-test","config":{"default_lease_ttl":"soon"}}'
-# dev-vault names the field; OpenBao says "unable to parse default TTL of soon".
-check "enable with an unparsable TTL is refused" status_is 400 '.errors[0] | test("default_lease_ttl|default TTL")'
+check "enable with an unparsable TTL is refused" status_is 400 '.errors[0] | test("unable to parse default TTL of soon")'
 req GET sys/mounts/badttl
 check "nothing mounted after the refused enable" status_is 400
 req DELETE sys/mounts/ttl
@@ -190,13 +200,12 @@ req GET sys/plugins/catalog
 check "sys/plugins/catalog: names by type and detailed entries, Vault's JSON types" status_is 200 '
     (.data.secret | type == "array" and all(type == "string") and index("kv-test") != null) and
     (.data.detailed | all(([.type, .name, .version] | all(type == "string")) and
-                          (.builtin or (.sha256 | type == "string")) and
-                          ([.builtin] | all(type == "boolean"))))'
-# OpenBao filed the entry under the version the plugin reports (see the catalog read above).
+                          (.builtin | type == "boolean") and
+                          ((.sha256 // "") | type == "string")))'
 req GET "sys/plugins/catalog/secret/kv-test$([ "$HOST" = openbao ] && echo '?version=v0.1.0')"
 check "sys/plugins/catalog/secret/<name>: Vault's fields and JSON types" status_is 200 '.data |
-    ([.name, .command, .sha256, .version] | all(type == "string")) and ([.args] | all(type == "array")) and
-    ([.builtin] | all(type == "boolean"))'
+    ([.name, .command, .sha256, .version] | all(type == "string")) and (.args | type == "array") and
+    (.builtin | type == "boolean")'
 
 # ---- data paths ------------------------------------------------------------------------------
 req PUT kv/data/a '{"s":"hello","n":1.50,"big":12345678901,"list":[1,"x"],"obj":{"k":true}}'
@@ -358,14 +367,14 @@ check "gRPC health: host's certificate SERVING, none and foreign refused ($(jq -
 
 if [ "$HOST" = openbao ]; then
     r2=$r1
-    # r1 was read from a plugin just relaunched (its counter starts at 0): a tick of the
-    # minute is due within 60 s of that; a second minute is allowed for a loaded machine.
-    while [ $((SECONDS - T_R1)) -lt 130 ]; do
+    # Bounded from the r1 read: a rollback just before it is already counted, and the next
+    # comes a minute later however long this phase took on a loaded machine.
+    while [ $((SECONDS - T_R1)) -lt 75 ]; do
         req GET kv/stats; r2=$(jq -r '.data.rollbacks' "$TMP/body")
         [ "${r2:-0}" -gt "${r1:-0}" ] && break
         sleep 1
     done
-    check "periodic rollback reaches the plugin (OpenBao: once a minute) (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
+    check "periodic rollback reaches the plugin within OpenBao's minute (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
 fi
 
 # ---- unmount --------------------------------------------------------------------------------------

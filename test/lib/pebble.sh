@@ -18,6 +18,8 @@
 #                                 ~/.cache/pkiext-pebble): ARI renewalInfo, profiles "default" and
 #                                 "shortlived", Retry-After on polls (authz 1 s, order 1 s)
 #     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
+#     PEBBLE_DNS_SERVER=host:port   the DNS server Pebble's validation resolves through
+#                                 (default: challtestsrv's); e.g. a test BIND (test/lib/named.sh)
 #
 # Exported once started:
 #     PEBBLE_DIR_URL      https://127.0.0.1:<port>/dir
@@ -147,7 +149,7 @@ ${PEBBLE_WFE_NONCEREJECT:+export PEBBLE_WFE_NONCEREJECT=$PEBBLE_WFE_NONCEREJECT}
 ${PEBBLE_AUTHZREUSE:+export PEBBLE_AUTHZREUSE=$PEBBLE_AUTHZREUSE}
 ${PEBBLE_VA_ALWAYS_VALID:+export PEBBLE_VA_ALWAYS_VALID=$PEBBLE_VA_ALWAYS_VALID}
 ${PEBBLE_ALTERNATE_ROOTS:+export PEBBLE_ALTERNATE_ROOTS=$PEBBLE_ALTERNATE_ROOTS}
-"$pebble" -config "$PEBBLE_TMP/pebble.json" -dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" \\
+"$pebble" -config "$PEBBLE_TMP/pebble.json" -dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$PEBBLE_DNS_PORT}" \\
     >> "$PEBBLE_TMP/pebble.log" 2>&1 &
 echo \$! > "$PEBBLE_TMP/pebble.pid"
 for _ in \$(seq 1 100); do

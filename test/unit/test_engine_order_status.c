@@ -34,7 +34,9 @@ static const struct {
     { "", -1 },
     { "awaiting", -1 },
     { "completed-", -1 },
-    { "vault-challenge-fulfillment", -1 },
+    { "vault-challenge-fulfillment", ORDER_VAULT_FULFILLING },
+    { "vault_challenge_propagating", ORDER_VAULT_PROPAGATING },
+    { "vault-challenge", -1 },
 };
 
 static void test_status_parse(void **state)

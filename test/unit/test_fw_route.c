@@ -490,6 +490,13 @@ static void test_rollback(void **state)
     run(&backend, s, "rollback", "", NULL, &r);
     assert_int_equal(r.status, FW_STATUS_INTERNAL);
     fw_resp_clear(&r);
+
+    /* on a standby the periodic function's write is refused: the host's own text */
+    memstore_set_read_only(s, true);
+    run(&backend, s, "rollback", "", NULL, &r);
+    assert_int_equal(r.status, FW_STATUS_READ_ONLY);
+    assert_string_equal(r.err_msg, "cannot write to readonly storage");
+    fw_resp_clear(&r);
     memstore_free(s);
 }
 
