@@ -291,6 +291,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
             err_wrap(e, "directory_url");
         goto out;
     }
+    acme_client_set_deadline(c, req->deadline_ms);
     if (acme_get_directory(c, false, &dirinfo, &rep, e) < 0) {
         acme_fail(e, NULL, "directory_url", "cannot read the ACME directory");
         goto out;
@@ -461,7 +462,9 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     struct acme_client *c = NULL;
     struct acme_account acct = { 0 };
     struct err de = { 0 };
-    if (account_client(a, &c, &de) < 0 || acme_deactivate_account(c, &acct, NULL, &de) < 0)
+    if (account_client(a, &c, &de) == 0)
+        acme_client_set_deadline(c, req->deadline_ms);
+    if (!c || acme_deactivate_account(c, &acct, NULL, &de) < 0)
         log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
                  de.msg, NULL);
     acme_account_clear(&acct);
@@ -516,6 +519,8 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     if (crypto_key_to_pem(key, &pkcs8, e) < 0)
         goto out;
     rc = account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &c, e);
+    if (rc == 0)
+        acme_client_set_deadline(c, req->deadline_ms);
     free(pkcs8);
     if (rc < 0) {
         if (e->kind != ERR_INTERNAL)
@@ -618,6 +623,7 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
     }
     if (crypto_key_generate(kt, &key, e) < 0 || account_client(a, &c, e) < 0)
         goto out;
+    acme_client_set_deadline(c, req->deadline_ms);
     if (acme_key_change(c, key, &rep, e) < 0) {
         acme_fail(e, &rep, "name", "the CA refused the key change");
         goto out;
@@ -753,6 +759,8 @@ static const char account_list_help[] = "Lists the names of the configured ACME 
  * an existence-check failure (a malformed field) into a bare "invalid request", while the
  * handler's 400 names the field; writes therefore need the "update" capability. */
 const struct fw_path path_account = {
+    /* registration, key change and deactivation wait on the CA */
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE) | (1u << FW_DELETE),
     .pattern = "config/acme-account/(?<name>(?:(?!/import$|/rotate-key$).)+)",
     .fields = account_fields,
     .ops = {
@@ -766,6 +774,8 @@ const struct fw_path path_account = {
 };
 
 const struct fw_path path_account_import = {
+    /* registration, key change and deactivation wait on the CA */
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE),
     .pattern = "config/acme-account/(?<name>.*)/import",
     .fields = account_import_fields,
     .ops = {
@@ -777,6 +787,8 @@ const struct fw_path path_account_import = {
 };
 
 const struct fw_path path_account_rotate = {
+    /* registration, key change and deactivation wait on the CA */
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE),
     .pattern = "config/acme-account/(?<name>.*)/rotate-key",
     .fields = account_rotate_fields,
     .ops = {

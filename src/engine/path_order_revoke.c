@@ -41,10 +41,12 @@ static cJSON *revoke_reply(const struct order *o)
     return j;
 }
 
-/* Asks the CA; ERR_INVALID with the CA's words when it refuses (already revoked counts as
- * done). */
-static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, struct err *e)
+/* Asks the CA, within the request's deadline; ERR_INVALID with the CA's words when it
+ * refuses (already revoked counts as done). */
+static int revoke_at_ca(const struct fw_req *req, const struct order *o, int code,
+                        struct err *e)
 {
+    struct fw_storage *s = req->storage;
     struct account *acct = NULL;
     struct acme_client *client = NULL;
     struct acme_reply rep;
@@ -67,6 +69,7 @@ static int revoke_at_ca(struct fw_storage *s, const struct order *o, int code, s
     }
     if (account_client(acct, &client, e) < 0)
         goto out;
+    acme_client_set_deadline(client, req->deadline_ms);
     if (acme_revoke_cert(client, pem, code, NULL, &rep, e) < 0) {
         const char *name = acme_problem_name(&rep.problem);
         if (strcmp(name, "alreadyRevoked") == 0) {
@@ -114,7 +117,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                 "certificate can be revoked", o->id, order_status_name(o->status));
         goto out;
     }
-    if (revoke_at_ca(req->storage, o, code, e) < 0)
+    if (revoke_at_ca(req, o, code, e) < 0)
         goto out;
     char *rn = strdup(order_revoke_reason_name(code));
     if (!rn) {
@@ -142,6 +145,7 @@ out:
 }
 
 const struct fw_path path_order_revoke = {
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE),   /* waits on the CA */
     .pattern = ORDER_ROLE_RE "/order/(?<order_id>[^/]+)/revoke",
     .fields = revoke_fields,
     .ops = {
