@@ -4,10 +4,12 @@
 #   make asan       the same suites, built with AddressSanitizer + UBSan
 #   make bench      benchmarks (numbers printed)
 #   make demo       Pebble + dev-vault + plugin: a certificate issued end to end
+#   make fuzz       every libFuzzer target (test/fuzz) for FUZZ_SECONDS each (clang)
 # Sources are picked up by wildcard: src/<layer>/*.c, test/unit/test_*.c, test/acme/*.c.
 
 SAN     ?=
-BUILD   ?= build$(if $(SAN),-asan)
+FUZZ    ?=
+BUILD   ?= build$(if $(SAN),-asan)$(if $(FUZZ),-fuzz)
 CC      ?= cc
 PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8
 CFLAGS  ?= -O2 -g
@@ -16,6 +18,11 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifneq ($(FUZZ),)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -95,6 +102,25 @@ $(BUILD)/test-acme/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
 
 tests: all $(UNIT_BIN) $(ACME_BIN)
 
+# libFuzzer targets (test/fuzz/fuzz_*.c), built by clang into build-fuzz with the layers
+# instrumented for coverage, ASan and UBSan. `make fuzz-targets` builds, `make fuzz` runs.
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+FUZZ_MAKE := $(MAKE) FUZZ=1 CC=clang
+
+$(BUILD)/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_util.h $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz-targets:
+	$(FUZZ_MAKE) fuzz-bins
+
+fuzz: fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=build-fuzz bash test/fuzz/run.sh
+
 deps:
 	bash scripts/deps.sh
 
@@ -116,7 +142,7 @@ demo: deps
 	BUILD=$(BUILD) bash scripts/demo.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all tests deps test asan bench demo clean
+.PHONY: all tests deps test asan bench demo clean fuzz fuzz-targets fuzz-bins
 .SECONDARY:

@@ -117,7 +117,13 @@ int acme_problem_from_json(const cJSON *obj, int http_status, struct acme_proble
 
 /* ---- order.c, challenge.c ------------------------------------------------------------ */
 
-/* Object parsers shared between files. */
+/* Object parsers shared between files (and reached by the fuzz targets, test/fuzz). */
+int acme_account_parse(const struct acme_http_resp *r, const char *url,
+                       struct acme_account *out, struct err *e);
+int acme_authz_parse(const struct acme_http_resp *r, const char *url, struct acme_authz *out,
+                     struct err *e);
+/* The directory object root -> *d (zeroed by the caller); -1 on out of memory. */
+int acme_directory_parse(const cJSON *root, struct acme_directory *d);
 int acme_order_parse(const struct acme_http_resp *r, const char *url, struct acme_order *out,
                      struct err *e);
 int acme_challenge_from_json(const cJSON *obj, time_t retry_after, struct acme_challenge *out);
