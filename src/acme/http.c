@@ -391,7 +391,13 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
         goto out;
     }
     if (rc != CURLE_OK) {
-        curl_fail(c, rc, method, url, errbuf, timeout_ms, e);
+        /* A timeout before the connection (TLS included) was up is the connect bound's. */
+        curl_off_t up = 0;
+        curl_easy_getinfo(h, strncmp(url, "https:", 6) == 0 ? CURLINFO_APPCONNECT_TIME_T
+                                                            : CURLINFO_CONNECT_TIME_T, &up);
+        long bound = up == 0 && c->connect_timeout_ms < timeout_ms ? c->connect_timeout_ms
+                                                                   : timeout_ms;
+        curl_fail(c, rc, method, url, errbuf, bound, e);
         log_debug("acme", "http request failed", "method", method, "url", url, "error",
                   e ? e->msg : "", NULL);
         goto out;

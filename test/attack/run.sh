@@ -209,15 +209,21 @@ for i in $(seq 1 20); do
     BH_PIDS+=($!)
 done
 sleep 2
-worst=0
+# 10 reads while the 20 creates wait on the black hole (each up to its 30 s bound). The
+# median must be under 100 ms; every read under 1 s (a read stuck behind CA I/O would take
+# tens of seconds; single outliers of a few hundred ms are this shared machine's scheduler).
+times=()
 for _ in $(seq 1 10); do
     t=$(curl -s -o /dev/null -w '%{time_total}' -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/$M/role/web")
-    ms=$(awk -v t="$t" 'BEGIN {printf "%d", t * 1000}')
-    [ "$ms" -gt "$worst" ] && worst=$ms
+    times+=("$(awk -v t="$t" 'BEGIN {printf "%d", t * 1000}')")
     sleep 0.3
 done
-[ "$worst" -lt 100 ] && ok "20 account creates against a black hole: reads answered in <= $worst ms" \
-    || not_ok "reads waited behind the black hole: worst $worst ms"
+sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 5p)
+worst=$(printf '%s\n' "${times[@]}" | sort -n | tail -1)
+[ "$median" -lt 100 ] && [ "$worst" -lt 1000 ] \
+    && ok "20 account creates against a black hole: reads answered in a median $median ms (ms: $sorted)" \
+    || not_ok "reads waited behind the black hole: ms $sorted"
 for p in "${BH_PIDS[@]}"; do wait "$p"; done
 codes=$(cat "$E2E_TMP"/bh.*.code | sort | uniq -c | tr '\n' ' ')
 if grep -qE '^5' "$E2E_TMP"/bh.*.code; then
