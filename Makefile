@@ -3,7 +3,9 @@
 #   make test       installs deps (scripts/deps.sh), then every suite
 #   make asan       the same suites, built with AddressSanitizer + UBSan
 #   make bench      benchmarks (numbers printed)
-#   make demo       Pebble + dev-vault + plugin: a certificate issued end to end
+#   make demo       Pebble + OpenBao (HOST=dev-vault: the SDK host) + plugin, bao CLI
+#   make install    the plugin into $(DESTDIR)$(PLUGIN_DIR) (PREFIX, PLUGIN_DIR)
+#   make dist       release zip + SHA256SUMS in $(BUILD)/dist, named like HashiCorp's
 #   make fuzz       every libFuzzer target (test/fuzz) for FUZZ_SECONDS each (clang)
 # Sources are picked up by wildcard: src/<layer>/*.c, test/unit/test_*.c, test/acme/*.c.
 
@@ -11,11 +13,15 @@ SAN     ?=
 FUZZ    ?=
 BUILD   ?= build$(if $(SAN),-asan)$(if $(FUZZ),-fuzz)
 CC      ?= cc
-PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8
+PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 libidn2
+# pkg-config runs once (simple expansion): CFLAGS is a recursive variable, expanded for
+# every compile, and grpc's pkg-config takes about half a second.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-           -Iinclude -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+           -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -32,6 +38,11 @@ CFLAGS  += -DPKIEXT_VERSION=\"v$(VERSION)\"
 PLUGIN   := $(BUILD)/vault-plugin-secrets-pki-external-ca
 KVPLUGIN := $(BUILD)/vault-plugin-kv-test
 DEVVAULT := build/dev-vault
+
+# Plain `make` (the README's first step before `install build/vault-plugin-...`) builds
+# the plugin and the dev host: the layer rules below are generated first, so without this
+# the first of them would be the default goal.
+.DEFAULT_GOAL := all
 
 # ---- protobuf-c generated code ------------------------------------------------------
 PROTOS     := $(wildcard proto/*.proto)
@@ -95,12 +106,16 @@ $(BUILD)/test/%: test/unit/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 
+# The fault-injection test fails allocations on purpose: it wraps the allocator of every
+# object linked into it (the engine's static libraries included).
+$(BUILD)/test/test_engine_faults: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
 # Pebble-backed tests: run by test/acme/run.sh, not as plain unit tests.
 $(BUILD)/test-acme/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itest/lib $(LDFLAGS) -o $@ $< $(TEST_HELPERS) $(LIBS) $(LDLIBS) -lcmocka
 
-tests: all $(UNIT_BIN) $(ACME_BIN)
+tests: all dist $(UNIT_BIN) $(ACME_BIN)
 
 # libFuzzer targets (test/fuzz/fuzz_*.c), built by clang into build-fuzz with the layers
 # instrumented for coverage, ASan and UBSan. `make fuzz-targets` builds, `make fuzz` runs.
@@ -138,11 +153,38 @@ bench: deps
 	BUILD=$(BUILD) bash test/bench/run.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all dist
 	BUILD=$(BUILD) bash scripts/demo.sh
+
+# ---- shipping -------------------------------------------------------------------------
+# Vault and OpenBao look for plugins in their plugin_directory; PLUGIN_DIR is that.
+PREFIX     ?= /usr/local
+PLUGIN_DIR ?= $(PREFIX)/lib/vault/plugins
+ARCH       := $(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+DIST_NAME  := vault-plugin-secrets-pki-external-ca_$(VERSION)_linux_$(ARCH)
+DIST_ZIP   := $(BUILD)/dist/$(DIST_NAME).zip
+
+install: $(PLUGIN)
+	install -d $(DESTDIR)$(PLUGIN_DIR)
+	install -m 0755 $(PLUGIN) $(DESTDIR)$(PLUGIN_DIR)/vault-plugin-secrets-pki-external-ca
+
+# The zip holds the binary as HashiCorp's plugin releases do (the very file `make install`
+# installs, so one sum fits both); SHA256SUMS (beside it and in
+# it) has the sum of the zip and the sum of the binary, the one `plugin register -sha256`
+# takes.
+$(DIST_ZIP): $(PLUGIN) VERSION README.md
+	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/stage
+	cp $(PLUGIN) README.md $(BUILD)/dist/stage/
+	cd $(BUILD)/dist/stage && sha256sum vault-plugin-secrets-pki-external-ca > SHA256SUMS && \
+	    zip -q -X ../$(DIST_NAME).zip vault-plugin-secrets-pki-external-ca README.md SHA256SUMS
+	cd $(BUILD)/dist && sha256sum $(DIST_NAME).zip > SHA256SUMS && cat stage/SHA256SUMS >> SHA256SUMS
+	rm -rf $(BUILD)/dist/stage
+	@cat $(BUILD)/dist/SHA256SUMS
+
+dist: $(DIST_ZIP)
 
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all tests deps test asan bench demo clean fuzz fuzz-targets fuzz-bins
+.PHONY: all tests deps test asan bench demo install dist clean fuzz fuzz-targets fuzz-bins
 .SECONDARY:

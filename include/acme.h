@@ -30,6 +30,7 @@
 #ifndef PKIEXT_ACME_H
 #define PKIEXT_ACME_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -117,6 +118,10 @@ void acme_client_set_key(struct acme_client *c, struct crypto_key *key);
  * and none starts after it (ERR_RETRY naming the CA). Not for clients shared across
  * threads. */
 void acme_client_set_deadline(struct acme_client *c, int64_t deadline_ms);
+/* flag (borrowed, NULL: none) cancels the client's calls: once *flag is true, a request in
+ * flight ends within about a second with ERR_RETRY ("cancelled") and new ones fail at once.
+ * The order worker sets it on shutdown so a hung CA cannot hold the plugin's exit. */
+void acme_client_set_cancel(struct acme_client *c, const atomic_bool *flag);
 
 /* ---- Directory --------------------------------------------------------------------------- */
 

@@ -9,7 +9,9 @@ enum err_kind {
     ERR_NOT_FOUND,  /* the thing asked for does not exist: nil response, HTTP 404 */
     ERR_UPSTREAM,   /* the ACME CA (or another remote) failed or refused */
     ERR_RETRY,      /* transient: try again later (see retry_at where the API has one) */
-    ERR_INTERNAL    /* a bug, storage or system failure: logged in full, 500 to the client */
+    ERR_INTERNAL,   /* a bug, storage or system failure: logged in full, 500 to the client */
+    ERR_READ_ONLY   /* storage refused a write on this node (an HA standby, a secondary):
+                       the host forwards the request to the active node */
 };
 
 struct err {

@@ -17,6 +17,7 @@
 #include "err.h"
 
 struct cJSON;
+struct fw_req;
 
 /* ---- Storage: Vault's logical.Storage, reached over the broker ---------------------- */
 
@@ -42,6 +43,15 @@ int fw_storage_get_json(struct fw_storage *s, const char *key, struct cJSON **ou
 int fw_storage_put_json(struct fw_storage *s, const char *key, const struct cJSON *val,
                         bool seal_wrap, struct err *e);
 void fw_strv_free(char **v);
+
+/* The text of Vault's logical.ErrReadOnly. A storage error carrying it is ERR_READ_ONLY; a
+ * handler failing with ERR_READ_ONLY is answered with exactly this text (pb.ProtoError type
+ * 0), which the host reads back as logical.ErrReadOnly: OpenBao's logical.ShouldForward then
+ * forwards the request from a standby to the active node. */
+extern const char fw_read_only_msg[];
+
+/* True when a storage error text (the host's reply) is logical.ErrReadOnly's. */
+bool fw_storage_err_is_read_only(const char *host_err);
 
 /* ---- SystemView: Vault's logical.SystemView ----------------------------------------- */
 
@@ -70,6 +80,12 @@ struct fw_sysview {
 /* True when this node may write storage and do background work (not a performance standby,
  * DR secondary or performance secondary). On error, returns false (do no work). */
 bool fw_sysview_can_write(struct fw_sysview *sv);
+
+/* For a handler about to cause a side effect outside Vault (a CA call) that it must then
+ * store: ERR_READ_ONLY when the SystemView says this node cannot write (performance standby,
+ * DR or performance secondary), else 0. An unanswered SystemView is not a refusal: the
+ * handler's first storage write decides then. */
+int fw_require_writable(const struct fw_req *req, struct err *e);
 
 /* ---- Requests and responses ------------------------------------------------------- */
 
@@ -105,7 +121,12 @@ enum fw_status {
     FW_STATUS_UNSUPPORTED_OP,   /* err_type 5 -> 405 */
     FW_STATUS_USER_ERROR,       /* existence check: err_type 1 (400); HandleRequest: the
                                    runtime sends an {"error": msg} response (400) */
-    FW_STATUS_INTERNAL          /* err_type 0 with a generic message -> 500 */
+    FW_STATUS_INTERNAL,         /* err_type 0 with a generic message -> 500 */
+    FW_STATUS_READ_ONLY,        /* err_type 0 with fw_read_only_msg: the host forwards the
+                                   request to the active node (a standby's 500 otherwise) */
+    FW_STATUS_NOT_FOUND         /* the object the request names does not exist; err_msg
+                                   names it. 404 {"errors":[msg]} for every operation (a nil
+                                   response would be a 204 "success" on writes) */
 };
 
 struct fw_resp {
@@ -144,6 +165,12 @@ struct fw_field {
     bool required;                       /* documentation, as in Vault */
     const char *const *allowed;          /* NULL-terminated enum values, or NULL */
     bool query;                          /* also documented as a query parameter */
+    /* "" means the default (set, with `def`, on enum fields: a fixed value set checked by
+     * `allowed` or by the handler). Clients send "" for an optional value left unset: the
+     * Terraform provider >= 5.9 copies the user's config, so an omitted key_type arrives
+     * as "". The field then reads as present with the default value; any other value not
+     * in the set is still refused. */
+    bool empty_is_default;
     /* For text fields holding PEM: the block labels the value may consist of ("CERTIFICATE",
      * NULL). Such a value may span lines; it must be one or more of these blocks and nothing
      * else (400 otherwise). Every other text field refuses line breaks and tabs. */
@@ -180,8 +207,9 @@ const struct cJSON *fw_data_map(const struct fw_data *d, const char *name);
 
 /* A handler returns 0 with resp->data set (or left NULL for a nil response: 404 on read and
  * list, 204 on writes), or -1 with *e set: ERR_INVALID becomes a 400 {"error": msg} response,
- * ERR_NOT_FOUND a nil response, anything else is logged in full and returned as a generic
- * 500. */
+ * ERR_NOT_FOUND a 404 whose errors name the missing object (FW_STATUS_NOT_FOUND, whatever
+ * the operation), ERR_READ_ONLY FW_STATUS_READ_ONLY (forwarded by the host), anything else
+ * is logged in full and returned as a generic 500. */
 typedef int (*fw_handler)(const struct fw_req *req, const struct fw_data *d,
                           struct fw_resp *resp, struct err *e);
 /* Existence check: *exists true means the resource is there (update), false means create. */

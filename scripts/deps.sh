@@ -9,7 +9,7 @@ pkgs=(
     protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
     libssl-dev openssl
     libcurl4-openssl-dev curl
-    libcjson-dev libpcre2-dev
+    libcjson-dev libpcre2-dev libidn2-dev
     libcmocka-dev
     pebble
     jq uacme procps iproute2

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
 passed=0 failed=0 failed_names=()
+# Ports handed out to test servers, shared by every suite of this run (test/lib/ports.sh).
+TEST_PORTS_FILE=$(mktemp "${TMPDIR:-/tmp}/test-ports.XXXXXX")
+export TEST_PORTS_FILE
+trap 'rm -f "$TEST_PORTS_FILE"' EXIT
 
 run_suite() {
     local name=$1; shift
@@ -32,9 +36,16 @@ for s in test/*/run.sh; do
     case "$s" in test/bench/*) continue ;; esac
     others+=("$s")
 done
+# The host and e2e suites run once per host (test/lib/host.sh): dev-vault, the Vault SDK's
+# host code, and the real OpenBao server. A suite may run on one host only (the unit and
+# ACME suites need none; an OpenBao-only suite starts OpenBao itself).
+hosted=(test/host/run.sh test/e2e/run.sh)
 for s in "${core[@]}" "${others[@]}"; do
     [ -f "$s" ] || continue
-    run_suite "$s" bash "$s"
+    case " ${hosted[*]} " in
+        *" $s "*) for h in dev-vault openbao; do HOST=$h run_suite "$s [$h]" bash "$s"; done ;;
+        *) run_suite "$s" bash "$s" ;;
+    esac
 done
 
 [ ${#failed_names[@]} -eq 0 ] || echo "failed suites: ${failed_names[*]}"

@@ -124,3 +124,10 @@ void acme_client_set_deadline(struct acme_client *c, int64_t deadline_ms)
     c->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
     pthread_mutex_unlock(&c->mu);
 }
+
+void acme_client_set_cancel(struct acme_client *c, const atomic_bool *flag)
+{
+    pthread_mutex_lock(&c->mu);
+    c->cancel = flag;
+    pthread_mutex_unlock(&c->mu);
+}

@@ -299,6 +299,8 @@ static int curl_fail(struct acme_client *c, CURLcode rc, const char *method, con
     case CURLE_HTTP2_STREAM:
         return err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA's response is not valid HTTP: "
                        "%s", method, url, why);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
     default:
         return err_set(e, ERR_RETRY, "acme: %s %s: unreachable: %s", method, url, why);
     }
@@ -321,6 +323,15 @@ static long exchange_timeout_ms(const struct acme_client *c)
     return left < t ? (long)left : t;
 }
 
+/* libcurl's progress callback (called about once a second even while a peer is silent):
+ * non-zero aborts the transfer. */
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const atomic_bool *cancel = p;
+    return atomic_load(cancel) ? 1 : 0;
+}
+
 int acme_http_request(struct acme_client *c, const char *method, const char *url,
                       const char *body, const char *content_type, struct acme_http_resp *out,
                       struct err *e)
@@ -338,6 +349,11 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     if (timeout_ms == 0)
         return err_set(e, ERR_RETRY, "acme: %s %s: the CA at %s did not answer before the "
                        "request's deadline; nothing was stored", method, url, url);
+    pthread_mutex_lock(&c->mu);
+    const atomic_bool *cancel = c->cancel;
+    pthread_mutex_unlock(&c->mu);
+    if (cancel && atomic_load(cancel))
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
     h = handle_take(c);
     if (!h)
         return err_set(e, ERR_INTERNAL, "acme: curl_easy_init failed");
@@ -357,6 +373,11 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (c->ca_pem) {
         struct curl_blob blob = { .data = c->ca_pem, .len = strlen(c->ca_pem),
                                   .flags = CURL_BLOB_NOCOPY };

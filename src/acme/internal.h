@@ -40,6 +40,7 @@ struct acme_client {
     size_t n_nonces;
     CURL *idle[ACME_HANDLE_POOL];
     size_t n_idle;
+    const atomic_bool *cancel;    /* borrowed, NULL: never cancelled */
 };
 
 /* ---- http.c -------------------------------------------------------------------------- */

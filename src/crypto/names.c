@@ -49,6 +49,21 @@ static char *dns_text(const ASN1_IA5STRING *s)
     return out;
 }
 
+/* True when s has bytes above ASCII and no control characters: most likely a UTF-8 U-label
+ * put into an IA5String, which deserves its own explanation. */
+static bool utf8_name(const ASN1_IA5STRING *s)
+{
+    const unsigned char *d = ASN1_STRING_get0_data(s);
+    int n = ASN1_STRING_length(s);
+    bool high = false;
+    for (int i = 0; i < n; i++) {
+        if (d[i] <= 0x20 || d[i] == 0x7f)
+            return false;
+        high = high || d[i] >= 0x80;
+    }
+    return high;
+}
+
 int crypto_names_collect(const GENERAL_NAMES *names, bool strict, const char *what,
                          char ***dns, char ***ips, struct err *e)
 {
@@ -61,6 +76,10 @@ int crypto_names_collect(const GENERAL_NAMES *names, bool strict, const char *wh
             into = dns;
             if (!text && !strict)
                 continue;
+            if (!text && utf8_name(g->d.dNSName))
+                return err_set(e, ERR_INVALID, "%s: a dns name in subject alternative names "
+                               "is a Unicode name (U-label); certificates carry "
+                               "internationalized names as A-labels (xn--...)", what);
             if (!text)
                 return err_set(e, ERR_INVALID, "%s: malformed dns name in subject alternative "
                                "names", what);

@@ -9,7 +9,7 @@
 #include "internal.h"
 
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,52 +22,6 @@ struct account {
     const char *name, *directory_url, *trusted_ca, *account_url;  /* borrowed from stored */
     const char *key_pem;                                           /* active key */
 };
-
-/* ---- key registry ------------------------------------------------------------------------ *
- * acme_client borrows its key for its whole life, but account_client() hands the client to
- * callers that free the account first. Parsed keys therefore live in a process-wide
- * registry keyed by their PEM: a handful of account keys, parsed once, never freed while
- * the plugin runs. A lock-protected list is enough for that size. */
-struct key_entry {
-    char *pem;
-    struct crypto_key *key;
-    struct key_entry *next;
-};
-
-static pthread_mutex_t key_registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct key_entry *key_registry;
-
-/* A parsed key for a PEM, from the registry (borrowed; lives until the process ends). */
-static int account_key_get(const char *pem, struct crypto_key **out, struct err *e)
-{
-    int rc = 0;
-    *out = NULL;
-    pthread_mutex_lock(&key_registry_lock);
-    for (struct key_entry *k = key_registry; k; k = k->next) {
-        if (strcmp(k->pem, pem) == 0) {
-            *out = k->key;
-            goto out;
-        }
-    }
-    struct key_entry *k = calloc(1, sizeof *k);
-    if (!k || !(k->pem = strdup(pem))) {
-        free(k);
-        rc = err_set(e, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    if (crypto_key_from_pem(pem, strlen(pem), &k->key, e) < 0) {
-        free(k->pem);
-        free(k);
-        rc = -1;
-        goto out;
-    }
-    k->next = key_registry;
-    key_registry = k;
-    *out = k->key;
-out:
-    pthread_mutex_unlock(&key_registry_lock);
-    return rc;
-}
 
 /* ---- stored form -------------------------------------------------------------------------- */
 
@@ -108,7 +62,7 @@ int account_load(struct fw_storage *s, const char *name, struct account **out, s
         return -1;
     struct account *a = calloc(1, sizeof *a);
     if (!a) {
-        cJSON_Delete(j);
+        account_json_free(j);
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     a->stored = j;
@@ -125,33 +79,84 @@ int account_load(struct fw_storage *s, const char *name, struct account **out, s
     return 0;
 }
 
-int account_client_for(const char *directory_url, const char *trusted_ca,
-                       const char *account_url, const char *key_pem,
-                       struct acme_client **out, struct err *e)
+int account_conn_open(const char *directory_url, const char *trusted_ca,
+                      const char *account_url, const char *key_pem, struct account_conn *out,
+                      struct err *e)
 {
-    struct crypto_key *key = NULL;
-    *out = NULL;
-    if (account_key_get(key_pem, &key, e) < 0)
+    out->acme = NULL;
+    out->key = NULL;
+    if (crypto_key_from_pem(key_pem, strlen(key_pem), &out->key, e) < 0)
         return err_wrap(e, "account key");
     struct acme_client_opts o = {
         .directory_url = directory_url,
-        .account_key = key,
+        .account_key = out->key,
         .account_url = account_url && account_url[0] ? account_url : NULL,
         .trusted_ca_pem = trusted_ca && trusted_ca[0] ? trusted_ca : NULL,
     };
-    return acme_client_new(&o, out, e);
+    if (acme_client_new(&o, &out->acme, e) < 0) {
+        crypto_key_free(out->key);
+        out->key = NULL;
+        return -1;
+    }
+    return 0;
 }
 
-int account_client(const struct account *a, struct acme_client **out, struct err *e)
+int account_conn(const struct account *a, struct account_conn *out, struct err *e)
 {
-    return account_client_for(a->directory_url, a->trusted_ca, a->account_url, a->key_pem, out,
-                              e);
+    return account_conn_open(a->directory_url, a->trusted_ca, a->account_url, a->key_pem, out,
+                             e);
+}
+
+void account_conn_close(struct account_conn *c)
+{
+    if (!c)
+        return;
+    /* The client first: it borrows the key. EVP_PKEY_free clears the key's secrets. */
+    acme_client_free(c->acme);
+    crypto_key_free(c->key);
+    c->acme = NULL;
+    c->key = NULL;
+}
+
+/* Wipes every private_key string of a stored account (keys.*.private_key) in place. */
+static void wipe_keys(cJSON *stored)
+{
+    cJSON *k;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(stored, "keys")) {
+        cJSON *pk = cJSON_GetObjectItemCaseSensitive(k, "private_key");
+        if (cJSON_IsString(pk) && pk->valuestring)
+            OPENSSL_cleanse(pk->valuestring, strlen(pk->valuestring));
+    }
+}
+
+void account_json_free(cJSON *stored)
+{
+    if (!stored)
+        return;
+    wipe_keys(stored);
+    cJSON_Delete(stored);
+}
+
+int account_thumbprint(struct fw_storage *s, const char *name, char **out, struct err *e)
+{
+    struct account *a = NULL;
+    struct crypto_key *key = NULL;
+    *out = NULL;
+    if (account_load(s, name, &a, e) < 0)
+        return -1;
+    /* Parsed for this call and freed (secrets cleared): no key outlives its use. */
+    int rc = crypto_key_from_pem(a->key_pem, strlen(a->key_pem), &key, e);
+    if (rc == 0 && !(*out = crypto_jwk_thumbprint(key)))
+        rc = err_set(e, ERR_INTERNAL, "account %s: thumbprint failed", name);
+    crypto_key_free(key);
+    account_free(a);
+    return rc;
 }
 
 void account_free(struct account *a)
 {
     if (!a)
         return;
-    cJSON_Delete(a->stored);
+    account_json_free(a->stored);
     free(a);
 }

@@ -5,13 +5,18 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "order.h"
 
 /* The path table joins three NULL-terminated lists defined in other files (accounts,
  * roles, orders); C cannot concatenate extern arrays of unknown length in a constant
  * initializer. So the table is filled once, under pthread_once, from setup(): the runtime
  * calls Setup before it routes any request, and routing is the only reader of
  * engine_backend.paths. Until then the table is empty (a lone NULL), which is still a valid
- * table. This is the only mutable global of the engine, written exactly once. */
+ * table. Written exactly once and never changed after, it is the engine's one global that
+ * is not constant; everything else the engine keeps in memory belongs to a mount
+ * (struct engine: its worker, locks and ACME clients). */
 enum { ENGINE_MAX_PATHS = 64 };
 static const struct fw_path *engine_paths[ENGINE_MAX_PATHS + 1];
 static pthread_once_t engine_paths_once = PTHREAD_ONCE_INIT;
@@ -26,18 +31,52 @@ static void engine_paths_fill(void)
     engine_paths[n] = NULL;
 }
 
-static void *engine_setup(const struct fw_env *env, struct err *e)
+struct engine *engine_new(const struct fw_env *env, struct err *e)
 {
-    pthread_once(&engine_paths_once, engine_paths_fill);
     struct engine *eng = calloc(1, sizeof *eng);
     if (!eng) {
         err_set(e, ERR_INTERNAL, "engine setup: out of memory");
         return NULL;
     }
     eng->env = *env;
+    if (order_clients_new(&eng->clients, e) < 0) {
+        free(eng);
+        return NULL;
+    }
+    keylocks_init(&eng->order_locks);
+    keylocks_init(&eng->account_locks);
+    keylocks_init(&eng->role_locks);
+    return eng;
+}
+
+void engine_free(struct engine *eng)
+{
+    if (!eng)
+        return;
+    orders_stop(eng);
+    order_clients_free(eng->clients);
+    keylocks_destroy(&eng->order_locks);
+    keylocks_destroy(&eng->account_locks);
+    keylocks_destroy(&eng->role_locks);
+    free(eng);
+}
+
+void engine_invalidate(struct engine *eng, const char *key)
+{
+    /* The only cache derived from storage: ACME clients, built from account/<name>. */
+    if (eng && strncmp(key, "account/", 8) == 0)
+        order_clients_drop(eng->clients, key + 8);
+}
+
+static void *engine_setup(const struct fw_env *env, struct err *e)
+{
+    pthread_once(&engine_paths_once, engine_paths_fill);
+    struct engine *eng = engine_new(env, e);
+    if (!eng)
+        return NULL;
     if (orders_start(eng, e) < 0) {
         err_wrap(e, "engine setup");
-        free(eng);
+        engine_free(eng);
         return NULL;
     }
     return eng;
@@ -57,14 +96,18 @@ static int engine_periodic(const struct fw_req *req, struct err *e)
 
 static void engine_cleanup(void *backend)
 {
-    struct engine *eng = backend;
-    if (!eng)
-        return;
-    orders_stop(eng);
-    free(eng);
+    engine_free(backend);
 }
 
-static const char *const engine_seal_wrap[] = { "account/", "order-key/", NULL };
+/* InvalidateKey: Vault sends it when a key this node may have cached changed elsewhere
+ * (replication). */
+static void engine_invalidate_key(void *backend, const char *key)
+{
+    engine_invalidate(backend, key);
+}
+
+static const char *const engine_seal_wrap[] = { "account/", "account-pending/", "order-key/",
+                                                NULL };
 
 static const char engine_help[] =
     "The PKI External CA secrets engine obtains leaf certificates from external ACME\n"
@@ -89,5 +132,6 @@ const struct fw_backend engine_backend = {
     .setup = engine_setup,
     .initialize = engine_initialize,
     .periodic = engine_periodic,
+    .invalidate = engine_invalidate_key,
     .cleanup = engine_cleanup,
 };

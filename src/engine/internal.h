@@ -4,6 +4,8 @@
 #ifndef PKIEXT_ENGINE_INTERNAL_H
 #define PKIEXT_ENGINE_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,13 +15,59 @@
 #include "fw.h"
 
 struct acme_client;   /* include/acme.h */
+struct cJSON;
 struct order_worker;  /* orders: background worker, owned by struct engine */
+struct order_clients; /* orders: the mount's shared ACME clients (order_client.c) */
 
-/* One mount's instance (fw_req.backend). Created by backend.c's setup, freed in cleanup. */
+/* ---- per-key locks (keylock.c) ---------------------------------------------------------- */
+
+/* One held key. The caller owns the record (keep it alive, usually on the stack, from the
+ * take to the release); key must stay valid as long. */
+struct keylock {
+    const char *key;
+    int waiters;
+    struct keylock *next;
+};
+enum { KEYLOCK_STRIPES = 64 };
+struct keylock_stripe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct keylock *held;
+};
+/* A table of exclusive locks on names of one kind. Embedded in struct engine. */
+struct keylocks {
+    struct keylock_stripe stripes[KEYLOCK_STRIPES];
+};
+void keylocks_init(struct keylocks *l);
+void keylocks_destroy(struct keylocks *l);   /* no key may be held */
+/* Takes key unless held: false when someone holds it. Never allocates, never fails. */
+bool keylock_try(struct keylocks *l, const char *key, struct keylock *h);
+/* Waits until key is free and takes it. */
+void keylock_wait(struct keylocks *l, const char *key, struct keylock *h);
+/* Releases what keylock_try/keylock_wait took into h (a never-taken, zeroed h is ok). */
+void keylock_release(struct keylocks *l, struct keylock *h);
+
+/* ---- the mount ------------------------------------------------------------------------- */
+
+/* One mount's instance (fw_req.backend): everything the engine keeps in memory for a mount
+ * lives here, and goes with it. Created by engine_new (backend.c's setup), freed by
+ * engine_free (cleanup). */
 struct engine {
     struct fw_env env;              /* borrowed from the runtime, valid until cleanup */
     struct order_worker *worker;    /* NULL until orders_start */
+    atomic_bool stopping;           /* set by orders_stop: cancels the worker's CA calls */
+    struct order_clients *clients;  /* ACME clients shared by the mount's orders */
+    struct keylocks order_locks;    /* by order id: one advance or change at a time */
+    struct keylocks account_locks;  /* by account name: account writes; role creates */
+    struct keylocks role_locks;     /* by role name: role writes */
 };
+
+/* A mount without its worker (orders_start starts it). NULL with *e set on failure. */
+struct engine *engine_new(const struct fw_env *env, struct err *e);
+/* Stops the worker, wipes and frees the mount's caches. NULL ok. */
+void engine_free(struct engine *eng);
+/* Drops what the mount caches for a storage key another node changed (InvalidateKey). */
+void engine_invalidate(struct engine *eng, const char *key);
 
 /* ---- accounts (account.c) ------------------------------------------------------------ */
 
@@ -28,10 +76,23 @@ struct account;
 
 /* *out is new; ERR_NOT_FOUND when there is no such account. */
 int account_load(struct fw_storage *s, const char *name, struct account **out, struct err *e);
-/* A new ACME client for the account's directory, active key and account URL, honouring
- * its trusted_ca. *out is freed by the caller with acme_client_free(). */
-int account_client(const struct account *a, struct acme_client **out, struct err *e);
 void account_free(struct account *a);
+
+/* An ACME client with the parsed account key it borrows (acme.h). Both belong to the
+ * holder: account_conn_close frees them (the key's secrets are cleared), so no key outlives
+ * the request or cache entry that needed it. */
+struct account_conn {
+    struct acme_client *acme;
+    struct crypto_key *key;
+};
+/* A client for the account's directory, active key and account URL, honouring its
+ * trusted_ca. On -1, *out holds nothing. */
+int account_conn(const struct account *a, struct account_conn *out, struct err *e);
+/* The same for explicit settings (account_url/trusted_ca may be NULL or ""). */
+int account_conn_open(const char *directory_url, const char *trusted_ca,
+                      const char *account_url, const char *key_pem, struct account_conn *out,
+                      struct err *e);
+void account_conn_close(struct account_conn *c);   /* NULL ok; zeroes *c */
 
 /* ---- roles (role.c, policy.c) --------------------------------------------------------- */
 
@@ -57,6 +118,9 @@ struct role {
 
 /* *out is new; ERR_NOT_FOUND when there is no such role. */
 int role_load(struct fw_storage *s, const char *name, struct role **out, struct err *e);
+/* 0 when role/<name> exists; ERR_NOT_FOUND naming the role when not (operations under a
+ * role that does not exist answer 404). */
+int role_require(struct fw_storage *s, const char *name, struct err *e);
 void role_free(struct role *r);
 
 /* Checks every identifier against the role's domain policy, resolving identity templates
@@ -80,20 +144,19 @@ int orders_periodic(const struct fw_req *req, struct err *e);
 /* True when the role has non-terminal orders (prefix list of role-active/<role>/). */
 int orders_role_has_active(struct fw_storage *s, const char *role, bool *has, struct err *e);
 
-#endif
-
-/* ---- appended by the accounts/roles helper ------------------------------------------ */
-/* Declarations below were added after the lead's header; the ones above are unchanged. */
-#ifndef PKIEXT_ENGINE_INTERNAL_ACCOUNTS_ROLES
-#define PKIEXT_ENGINE_INTERNAL_ACCOUNTS_ROLES
-
-struct cJSON;
+/* ---- names, policy, templates ------------------------------------------------------- */
 
 /* punycode.c: RFC 3492 for one label, without the "xn--" prefix. encode writes a
  * NUL-terminated string into out (cap bytes); decode takes *n as the capacity of cp and
  * returns the count in it. ERR_INVALID on bad input or too small a buffer. */
 int punycode_encode(const uint32_t *cp, size_t n, char *out, size_t cap, struct err *e);
 int punycode_decode(const char *in, size_t len, uint32_t *cp, size_t *n, struct err *e);
+
+/* idn.c: order identifiers as A-labels (IDNA2008 via libidn2: NFC, lower case, punycode).
+ * ASCII input is copied unchanged; "*." stays in front. ERR_INVALID (without a field name)
+ * for a Unicode name that is no valid IDN. *out is new. */
+bool idn_is_ascii(const char *s);
+int idn_to_alabel(const char *in, char **out, struct err *e);
 
 /* policy.c: canonical names (lower case, no trailing dot, Unicode labels as xn--). With
  * pattern, '*' may appear in labels (allowed_domains entries). *out is new. */
@@ -138,15 +201,21 @@ int engine_keys_reply(char *const *keys, struct fw_resp *resp, struct err *e);
 int roles_using_account(struct fw_storage *s, const char *account, char ***names,
                         struct err *e);
 
-/* account.c. account_client() above: the client's key lives in a process-wide registry of
- * parsed account keys, so the client may outlive the struct account it came from. */
-/* A new ACME client for explicit settings (account_url/trusted_ca may be NULL or ""). */
-int account_client_for(const char *directory_url, const char *trusted_ca,
-                       const char *account_url, const char *key_pem,
-                       struct acme_client **out, struct err *e);
+/* account.c: cJSON_Delete for a stored account, wiping its private keys first (NULL ok). */
+void account_json_free(struct cJSON *stored);
 /* The stored JSON of account/<name>; ERR_NOT_FOUND when missing. *out is new. */
 int account_load_json(struct fw_storage *s, const char *name, struct cJSON **out,
                       struct err *e);
+/* path_account.c: settles a key rotation that stopped between storing the new key as
+ * pending and promoting it (the CA is asked which key it holds; see account_rotate). 0 when
+ * nothing was pending or it is settled; -1 when the CA could not tell or storage failed (the
+ * caller may go on with the stored active key). Takes the account's lock (eng->account_locks)
+ * and drops the mount's cached client of the account when it settled. */
+int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
+                   struct err *e);
+/* account.c: the RFC 7638 thumbprint of the account's active key (*out new). ERR_NOT_FOUND
+ * when there is no such account. */
+int account_thumbprint(struct fw_storage *s, const char *name, char **out, struct err *e);
 /* keys[active_key_version] of a stored account (borrowed), NULL if missing. */
 const struct cJSON *account_json_active_key(const struct cJSON *stored);
 

@@ -5,7 +5,8 @@
  *   role-active/<role>/<id>   "" while the order is not terminal: the work queue that
  *                             rollback and the worker read, and role DELETE's check
  *   order-hour/<YYYYMMDDHH>/<id>  "" once, at creation: lookup/orders/recent reads only
- *                             the hours it needs instead of every order */
+ *                             the hours it needs instead of every order
+ * A new order's index entries are written before its object (order_save says why). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,9 +106,13 @@ void order_free(struct order *o)
     free(o->id);
     free(o->role);
     free(o->account);
-    for (size_t i = 0; i < o->n_identifiers; i++)
+    for (size_t i = 0; i < o->n_identifiers; i++) {
         free(o->identifiers[i]);
+        if (o->requested)
+            free(o->requested[i]);
+    }
     free(o->identifiers);
+    free(o->requested);
     free(o->csr);
     free(o->key_type);
     free(o->last_error);
@@ -243,6 +248,16 @@ cJSON *order_to_json(const struct order *o)
         cJSON *a = authz_to_json(&o->authzs[i]);
         ok = a && cJSON_AddItemToArray(azs, a);
     }
+    if (ok && o->requested) {
+        cJSON *req = cJSON_CreateArray();
+        for (size_t i = 0; ok && req && i < o->n_identifiers; i++) {
+            cJSON *s = cJSON_CreateString(o->requested[i]);
+            ok = s && cJSON_AddItemToArray(req, s);
+        }
+        ok = ok && req && cJSON_AddItemToObject(j, "requested_identifiers", req);
+        if (!ok)
+            cJSON_Delete(req);
+    }
     if (ok && cJSON_AddItemToObject(j, "identifiers", ids)) {
         ids = NULL;
         if (cJSON_AddItemToObject(j, "authorizations", azs))
@@ -332,6 +347,13 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->finalize_url = get_str(j, "finalize_url");
     o->cert_url = get_str(j, "cert_url");
     o->revocation_reason = get_str(j, "revocation_reason");
+    /* Checked here: order_fill_empty below would turn a failed copy into "" silently. */
+    char *const strs[] = { o->id, o->role, o->account, o->csr, o->key_type, o->last_error,
+                           o->serial, o->acme_url, o->finalize_url, o->cert_url,
+                           o->revocation_reason };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (!strs[i])
+            goto oom;
     o->creation_date = get_int(j, "creation_date");
     o->last_update = get_int(j, "last_update");
     o->next_work_date = get_int(j, "next_work_date");
@@ -348,6 +370,16 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
         if (!(o->identifiers[o->n_identifiers] = strdup(s)))
             goto oom;
         o->n_identifiers++;
+    }
+    const cJSON *rq = cJSON_GetObjectItemCaseSensitive(j, "requested_identifiers");
+    if (cJSON_GetArraySize(rq) == (int)o->n_identifiers && o->n_identifiers > 0) {
+        if (!(o->requested = calloc(o->n_identifiers + 1, sizeof(char *))))
+            goto oom;
+        for (size_t i = 0; i < o->n_identifiers; i++) {
+            const char *s = cJSON_GetStringValue(cJSON_GetArrayItem(rq, (int)i));
+            if (!(o->requested[i] = strdup(s ? s : o->identifiers[i])))
+                goto oom;
+        }
     }
     int na = cJSON_GetArraySize(azs);
     if (na > 0 && !(o->authzs = calloc((size_t)na, sizeof *o->authzs)))
@@ -409,19 +441,31 @@ int order_load_req(const struct fw_req *req, const struct fw_data *d, struct ord
                                out, e);
 }
 
-int order_load_for_update(struct fw_storage *s, const char *role, const char *id,
-                          struct order **out, struct err *e)
+int order_load_for_update(struct engine *eng, struct fw_storage *s, const char *role,
+                          const char *id, struct keylock *hold, struct order **out,
+                          struct err *e)
 {
-    /* Checked before locking so a malformed id never takes a lock slot. */
+    /* Checked before locking so a malformed id never takes a lock. */
     if (!uuid7_valid(id))
         return err_set(e, ERR_NOT_FOUND, "order %s: not found", id);
-    /* A running advance holds the order for one step only. */
-    order_lock_wait(id);
+    /* A running advance holds the order for one step. */
+    keylock_wait(&eng->order_locks, id, hold);
     if (order_load_for_role(s, role, id, out, e) < 0) {
-        order_lock_release(id);
+        keylock_release(&eng->order_locks, hold);
         return -1;
     }
     return 0;
+}
+
+/* "order-hour/<YYYYMMDDHH of creation>/<id>" into buf. */
+static void order_hour_key(const struct order *o, char *buf, size_t len)
+{
+    struct tm tm;
+    char hour[16];
+    time_t t = (time_t)o->creation_date;
+    gmtime_r(&t, &tm);
+    strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
+    snprintf(buf, len, "order-hour/%s/%s", hour, o->id);
 }
 
 int order_save(struct fw_storage *s, const struct order *o, struct err *e)
@@ -432,10 +476,15 @@ int order_save(struct fw_storage *s, const struct order *o, struct err *e)
         return err_set(e, ERR_INTERNAL, "order %s: out of memory encoding", o->id);
 
     if (o->status == ORDER_NEW) {
-        /* The work-queue entry goes in BEFORE the object: an order that exists but is in
-         * no queue would never be advanced after a crash. The opposite (an entry whose
-         * order is not there yet) is a dangling index entry, which readers skip. */
+        /* The indexes go in BEFORE the object, and the object's put is the commit point:
+         * an order that exists but is in no queue would never be advanced after a crash,
+         * and a failed save must leave no order behind (the client was told it failed).
+         * An entry whose order is not there is a dangling index entry, which readers skip
+         * and the worker's scan removes. */
         snprintf(key, sizeof key, "role-active/%s/%s", o->role, o->id);
+        if (s->put(s->ctx, key, "", 0, false, e) < 0)
+            goto fail;
+        order_hour_key(o, key, sizeof key);
         if (s->put(s->ctx, key, "", 0, false, e) < 0)
             goto fail;
     }
@@ -445,16 +494,7 @@ int order_save(struct fw_storage *s, const struct order *o, struct err *e)
     cJSON_Delete(j);
     j = NULL;
 
-    if (o->status == ORDER_NEW) {
-        struct tm tm;
-        time_t t = (time_t)o->creation_date;
-        gmtime_r(&t, &tm);
-        char hour[16];
-        strftime(hour, sizeof hour, "%Y%m%d%H", &tm);
-        snprintf(key, sizeof key, "order-hour/%s/%s", hour, o->id);
-        if (s->put(s->ctx, key, "", 0, false, e) < 0)
-            goto fail;
-    } else if (order_status_terminal(o->status)) {
+    if (order_status_terminal(o->status)) {
         snprintf(key, sizeof key, "role-active/%s/%s", o->role, o->id);
         if (s->del(s->ctx, key, e) < 0)
             goto fail;
@@ -482,7 +522,9 @@ int order_list_active(struct fw_storage *s, char ***ids, struct err *e)
             goto fail;
         }
         for (size_t k = 0; keys[k]; k++) {
-            if (engine_strv_push(&out, &n, &cap, keys[k]) < 0) {
+            char entry[512];
+            snprintf(entry, sizeof entry, "%s%s", roles[i], keys[k]);
+            if (engine_strv_push(&out, &n, &cap, entry) < 0) {
                 fw_strv_free(keys);
                 goto oom;
             }

@@ -1,14 +1,17 @@
 /* order.h (private to src/engine): certificate orders. One order is one JSON object at
  * order/<id>; the key of an identifier-workflow order lives seal-wrapped at order-key/<id>;
- * the issued chain at cert/<serial>. Indexes (role-active/<role>/<id>, role-cache/...,
- * recent/<id>) are written after the object they point to, so a crash leaves at worst a
- * dangling index entry, which every reader skips.
+ * the issued chain at cert/<serial>. Indexes: role-active/<role>/<id> (the work queue) is
+ * written BEFORE the order's first save, so an order is never outside the queue; a crash in
+ * between leaves a dangling entry, which readers skip and the worker's scan removes once
+ * old. order-hour/<hour>/<id> and role-cache/... are written after the object they point
+ * to, so a crash leaves at worst a missing hour entry or cache miss.
  *
  * int functions return 0, or -1 with *e set. Thread-safe unless said otherwise; one order
- * is advanced by one thread at a time (order_lock). */
+ * is advanced or changed by one thread at a time (the mount's order_locks). */
 #ifndef PKIEXT_ENGINE_ORDER_H
 #define PKIEXT_ENGINE_ORDER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +21,8 @@
 
 struct cJSON;
 struct engine;
+struct keylock;
+struct order_clients;
 
 /* "role/<name>" with the role name captured as in Vault's framework.GenericNameRegex. */
 #define ORDER_ROLE_RE "role/" FW_NAME_RE("name")
@@ -71,7 +76,8 @@ struct order_challenge {
     char *url;
     char *token;
     char *status;         /* RFC 8555: pending, processing, valid, invalid */
-    char *key_auth;       /* token.thumbprint, fixed when first seen (key rotation safe) */
+    char *key_auth;       /* token.thumbprint(account key): for a pending challenge the
+                             current key's (order_keyauth.c), else the value validated */
     char *dns_value;      /* base64url(SHA-256(key_auth)) for dns-01, else "" */
     bool fulfilled;       /* the user called fulfilled-challenge for it */
     bool responded;       /* the CA was told to validate it */
@@ -94,8 +100,11 @@ struct order {
     char *id, *role, *account;
     enum order_status status;
     enum order_workflow workflow;
-    char **identifiers;          /* NULL-terminated, in the submitted order */
+    char **identifiers;          /* NULL-terminated, in the submitted order, as A-labels (what
+                                    the CA, the CSR and the authorizations carry) */
     size_t n_identifiers;
+    char **requested;            /* the same names as the user sent them (U-labels), same
+                                    count; NULL when every one was sent as an A-label */
     char *csr;                   /* CSR workflow: the submitted PEM, byte for byte; else "" */
     char *key_type;              /* identifier workflow: "ec-256"...; else "" */
     int64_t creation_date, last_update, next_work_date, expires;
@@ -122,8 +131,9 @@ int order_from_json(const struct cJSON *j, struct order **out, struct err *e);
 
 /* ERR_NOT_FOUND when there is no order/<id>. id must be uuid7_valid (checked). */
 int order_load(struct fw_storage *s, const char *id, struct order **out, struct err *e);
-/* Writes order/<id>, then its indexes: role-active/<role>/<id> while non-terminal (deleted
- * once terminal), recent/<id>. */
+/* Writes order/<id> and its indexes: for a new order role-active/<role>/<id> first, then the
+ * object, then order-hour/<hour>/<id>; for a terminal one the object, then the
+ * role-active/ entry is deleted. */
 int order_save(struct fw_storage *s, const struct order *o, struct err *e);
 /* Loads the order and checks it belongs to role (ERR_NOT_FOUND otherwise, so ids of other
  * roles are not revealed). */
@@ -132,11 +142,13 @@ int order_load_for_role(struct fw_storage *s, const char *role, const char *id,
 /* order_load_for_role for the request's name (the role) and order_id fields. */
 int order_load_req(const struct fw_req *req, const struct fw_data *d, struct order **out,
                    struct err *e);
-/* order_load_for_role for a handler that changes the order: waits for the order's lock
- * first. On 0 the caller holds the lock and releases it with order_lock_release(id); on -1
- * it is not held. */
-int order_load_for_update(struct fw_storage *s, const char *role, const char *id,
-                          struct order **out, struct err *e);
+/* order_load_for_role for a handler that changes the order: waits for the order's lock in
+ * eng->order_locks first (id must stay valid while held). On 0 the caller holds the lock in
+ * *hold and releases it with keylock_release(&eng->order_locks, hold); on -1 it is not
+ * held. */
+int order_load_for_update(struct engine *eng, struct fw_storage *s, const char *role,
+                          const char *id, struct keylock *hold, struct order **out,
+                          struct err *e);
 
 /* The API's date form, RFC 3339 UTC; 0 becomes "0001-01-01T00:00:00Z". buf >= 32. */
 const char *order_time_str(int64_t t, char *buf, size_t len);
@@ -148,7 +160,20 @@ int64_t order_now(void);
 void order_set_error(struct order *o, const char *msg);
 
 
+/* ---- key authorizations (order_keyauth.c) ------------------------------------------- */
+
+/* Sets c's key_auth (token.thumbprint) and, for dns-01, dns_value. */
+int order_challenge_key_auth(struct order_challenge *c, const char *thumbprint, struct err *e);
+/* Brings the key authorizations of o's pending challenges up to the account's current key
+ * (RFC 8555 §8.1), before o is shown. Reads the account only when some challenge is
+ * pending. Not saved. */
+int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e);
+
 /* ---- the status reply (order_view.c) ------------------------------------------------- */
+
+/* The identifiers replies show: as the user sent them (o->requested, else o->identifiers),
+ * so Terraform reads back what it wrote. Borrowed, n_identifiers long. */
+char *const *order_shown_identifiers(const struct order *o);
 
 /* The status / lookup-order reply: union of the old and new shapes. New object. */
 struct cJSON *order_view_status(const struct order *o);
@@ -188,42 +213,61 @@ int order_cert_format(const struct fw_data *d, const char **out, struct err *e);
 
 /* ---- shared ACME clients (order_client.c) --------------------------------------------- */
 
+/* A mount's cache of ACME clients (struct engine's clients). */
+int order_clients_new(struct order_clients **out, struct err *e);
+void order_clients_free(struct order_clients *cc);   /* NULL ok; no entry may be held */
+/* Forgets the account's client (account written, deleted, or invalidated). NULL cc ok. */
+void order_clients_drop(struct order_clients *cc, const char *account);
+size_t order_clients_count(struct order_clients *cc);
+
 /* A cached ACME client for an account, shared across orders and threads. */
 struct order_client;
-/* *out is held until order_client_put(). ERR_NOT_FOUND when the account does not exist. */
-int order_client_get(struct fw_storage *s, const char *account, struct order_client **out,
-                     struct err *e);
+/* The mount's client for the account; *out is held until order_client_put(eng->clients, *out).
+ * ERR_NOT_FOUND when the account does not exist. Its calls are cancelled once the mount's
+ * worker stops (eng->stopping). */
+int order_client_get(struct engine *eng, struct fw_storage *s, const char *account,
+                     struct order_client **out, struct err *e);
 /* The client (borrowed while held). */
 struct acme_client *order_client_acme(const struct order_client *c);
-void order_client_put(struct order_client *c);   /* NULL ok */
+void order_client_put(struct order_clients *cc, struct order_client *c);   /* NULL c ok */
 
 /* ---- advancing (order_advance.c) ---------------------------------------------------- */
 
 /* Moves the order as far as it can without waiting, storing each step before the next
  * (CA URLs before anything else happens, so a restart never places a second CA order).
- * Takes the order's lock; when another thread holds it, returns 0 at once (that thread does
- * the work). CA trouble is not an error here: it lands in last_error, with a
- * next_work_date for transient trouble. -1 only for storage failures.
- * *next_ms (may be NULL): unix milliseconds when the order wants another look soon (polling
- * the CA), 0 when it waits on the user, is terminal, or another thread has it. */
-int order_advance(struct fw_storage *s, const char *id, int64_t *next_ms, struct err *e);
-
-/* Per-order lock table (order_lock.c). trylock returns false when someone holds it. */
-bool order_lock_try(const char *id);
-void order_lock_release(const char *id);
-/* Blocking lock, for request handlers that change an order (fulfilled-challenge, revoke). */
-void order_lock_wait(const char *id);
+ * Each step runs under the order's lock in eng->order_locks (waiting for it: a request
+ * handler holds it for one read-modify-write), and the order is reloaded for each step, so
+ * a change made between steps (fulfilled-challenge) is never overwritten. Stops between
+ * steps when the mount's worker is stopping. CA trouble is not an error here: it lands in
+ * last_error, with a next_work_date for transient trouble. -1 only for storage failures.
+ * *next_ms (may be NULL): unix milliseconds of the order's next look (polling the CA soon,
+ * or its stored next_work_date while it waits on the user), 0 when it is terminal or gone. */
+int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int64_t *next_ms,
+                  struct err *e);
 
 /* ---- worker (order_worker.c) ------------------------------------------------------ */
 
-/* Asks the mount's worker to advance the order soon (non-blocking; drops it if the
- * queue is full, rollback picks it up). eng may be NULL (no worker: nothing happens). */
+/* Asks the mount's worker to advance the order now (non-blocking, never lost: an order
+ * being advanced is advanced once more afterwards). eng may be NULL (nothing happens). */
 void order_worker_kick(struct engine *eng, const char *id);
+/* True once orders_stop has begun: long work should end at the next step. */
+bool order_worker_stopping(struct engine *eng);
+
+/* What a worker has done since orders_start, for tests and benchmarks. */
+struct order_worker_stats {
+    uint64_t scans;          /* role-active/ scans */
+    uint64_t scan_loads;     /* orders loaded by scans */
+    uint64_t sysview_calls;  /* "may this node write?" asked of the host */
+    uint64_t advances;       /* order_advance calls */
+    size_t scheduled;        /* orders in the schedule now */
+};
+void order_worker_stats(struct engine *eng, struct order_worker_stats *out);
 
 /* ---- due index (order.c) ------------------------------------------------------------ */
 
-/* Lists the ids of non-terminal orders of every role (role-active/<role>/<id>); *ids is a
- * new NULL-terminated array (fw_strv_free). */
-int order_list_active(struct fw_storage *s, char ***ids, struct err *e);
+/* Lists the work queue: every role-active/ entry as "<role>/<id>"; *entries is a new
+ * NULL-terminated array (fw_strv_free). -1 (nothing returned) on any storage or memory
+ * failure, never a shortened list. */
+int order_list_active(struct fw_storage *s, char ***entries, struct err *e);
 
 #endif

@@ -38,6 +38,7 @@ static const int MAX_TRANSIENT_ATTEMPTS = 12;
 static const int MAX_STEPS = 8;
 
 struct advance {
+    struct engine *eng;
     struct fw_storage *s;
     struct order *o;
     struct order_client *held;       /* the shared client, released at the end */
@@ -133,6 +134,12 @@ static int ca_failed(struct advance *a, const char *what, const struct err *ce,
                      const struct acme_reply *rep, struct err *e)
 {
     char msg[700];
+    if (order_worker_stopping(a->eng)) {
+        /* The call was cancelled for shutdown, not the CA's doing: keep what this step
+         * learnt, record no error; the order resumes after the restart. */
+        a->done = true;
+        return save(a, e);
+    }
     if (ce->kind == ERR_RETRY || ce->kind == ERR_INTERNAL)
         return retry_later(a, what, ce, rep, e);
     snprintf(msg, sizeof msg, "%s: %s", what, ce->msg);
@@ -156,57 +163,97 @@ static int64_t poll_at_ms(const struct order *o, const struct acme_reply *rep)
 
 /* ---- steps ---------------------------------------------------------------------------- */
 
+/* The CA order's authorization URLs as the order's (still empty) authorizations, taking
+ * the strings from co. Out of memory leaves the order without them: the next reconcile
+ * fills them in from the CA (fill_authzs_if_missing). */
+static void take_authzs(struct advance *a, struct acme_order *co)
+{
+    struct order_authz *azs;
+    if (co->n_authorizations == 0 || !(azs = calloc(co->n_authorizations, sizeof *azs)))
+        return;
+    for (size_t i = 0; i < co->n_authorizations; i++) {
+        azs[i].url = co->authorizations[i];
+        co->authorizations[i] = NULL;
+        azs[i].identifier = strdup("");
+        azs[i].status = strdup("pending");
+        if (!azs[i].url || !azs[i].identifier || !azs[i].status) {
+            for (size_t k = 0; k <= i; k++)
+                order_authz_clear(&azs[k]);
+            free(azs);
+            return;
+        }
+    }
+    for (size_t i = 0; i < a->o->n_authzs; i++)
+        order_authz_clear(&a->o->authzs[i]);
+    free(a->o->authzs);
+    a->o->authzs = azs;
+    a->o->n_authzs = co->n_authorizations;
+    a->dirty = true;
+}
+
 static int step_new(struct advance *a, struct err *e)
 {
     struct acme_order co;
     struct acme_reply rep;
     struct err ce;
     struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers };
-    struct order_authz *azs = NULL;
     int rc = -1;
     memset(&co, 0, sizeof co);
     memset(&rep, 0, sizeof rep);
     err_clear(&ce);
 
+    /* A CA order that cannot be recorded would be placed again by the next advance (or by
+     * the active node): so this node first shows it can write. On an HA standby, whose
+     * storage is read-only, the advance stops here with ERR_READ_ONLY. */
+    a->dirty = true;
+    if (save(a, e) < 0)
+        return -1;
     if (acme_new_order(a->client, &req, &co, &rep, &ce) < 0) {
-        rc = ca_failed(a, "placing the order with the CA", &ce, &rep, e);
+        /* A local failure (ERR_INTERNAL: out of memory reading the reply, ...) may come
+         * after the CA created the order, whose URL is then lost: trying again could place
+         * a second one, so the order ends here. What the CA refused or asked to retry
+         * (ERR_RETRY) was not created. */
+        if (ce.kind == ERR_INTERNAL) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "placing the order with the CA: %s; place a new order",
+                     ce.msg);
+            rc = fail_order(a, msg, e);
+        } else {
+            rc = ca_failed(a, "placing the order with the CA", &ce, &rep, e);
+        }
         goto out;
     }
-    if (co.n_authorizations && !(azs = calloc(co.n_authorizations, sizeof *azs))) {
-        err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
-        goto out;
-    }
-    char *url = strdup(co.url ? co.url : "");
-    char *fin = strdup(co.finalize_url ? co.finalize_url : "");
-    if (!url || !fin) {
-        free(url);
-        free(fin);
-        free(azs);
-        err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+    /* From here the CA order exists: nothing may return before it is stored, or the next
+     * advance would place a second one. So the URLs are taken from co, not copied (no
+     * allocation can fail), and the authorizations are optional (reconcile refills them). */
+    if (!co.url || !co.url[0]) {
+        rc = fail_order(a, "the CA created the order but gave no order URL", e);
         goto out;
     }
     free(a->o->acme_url);
-    free(a->o->finalize_url);
-    a->o->acme_url = url;
-    a->o->finalize_url = fin;
-    a->o->expires = (int64_t)co.expires;
-    for (size_t i = 0; i < co.n_authorizations; i++) {
-        azs[i].url = strdup(co.authorizations[i]);
-        azs[i].identifier = strdup("");
-        azs[i].status = strdup("pending");
-        a->o->n_authzs = i + 1;
-        a->o->authzs = azs;
-        if (!azs[i].url || !azs[i].identifier || !azs[i].status) {
-            err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
-            goto out;
-        }
+    a->o->acme_url = co.url;
+    co.url = NULL;
+    if (co.finalize_url) {
+        free(a->o->finalize_url);
+        a->o->finalize_url = co.finalize_url;
+        co.finalize_url = NULL;
     }
-    a->o->authzs = azs;
-    log_debug("engine", "ca order placed", "order_id", a->o->id, "url", url, NULL);
+    a->o->expires = (int64_t)co.expires;
+    take_authzs(a, &co);
+    log_debug("engine", "ca order placed", "order_id", a->o->id, "url", a->o->acme_url, NULL);
     order_set_error(a->o, "");
     set_status(a, ORDER_SUBMITTED);
-    /* Stored before anything else is asked of the CA: this is the no-duplicate point. */
-    rc = save(a, e);
+    /* Stored before anything else is asked of the CA: this is the no-duplicate point. A
+     * failed save here would make the next advance place a second CA order, so it is
+     * tried again a few times (a brief storage or memory failure passes); what still
+     * fails is the same window as a crash right here, and the CA order URL is logged. */
+    for (int attempt = 0; (rc = save(a, e)) < 0 && attempt < 3; attempt++) {
+        struct timespec ts = { 0, (long)(100 << attempt) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (rc < 0)
+        log_error("engine", "the CA order was placed but could not be stored", "order_id",
+                  a->o->id, "url", a->o->acme_url, "error", e->msg, NULL);
 out:
     acme_order_clear(&co);
     acme_reply_clear(&rep);
@@ -219,8 +266,9 @@ static char *str_dup(const char *s)
 }
 
 /* Fills dst (zeroed) from the CA's authorization, keeping what we know of each challenge:
- * the user's fulfilled flag, whether we responded, and the key authorization first computed
- * (so a later account key rotation cannot change what the user already published). */
+ * the user's fulfilled flag and whether we responded. A pending challenge's key
+ * authorization is derived from the account key the client signs with now (after a forced
+ * rotate-key the CA validates against the new key); a validated one keeps its value. */
 static int authz_refresh(struct advance *a, const struct acme_authz *src,
                          const struct order_authz *old, struct order_authz *dst, struct err *e)
 {
@@ -252,10 +300,13 @@ static int authz_refresh(struct advance *a, const struct acme_authz *src,
         c->status = str_dup(sc->status_str);
         if (!c->type || !c->url || !c->token || !c->status)
             return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
-        if (prev && strcmp(prev->token, c->token) == 0 && prev->key_auth[0]) {
+        bool keep = prev && strcmp(prev->token, c->token) == 0 && prev->key_auth[0] &&
+                    strcmp(c->status, "pending") != 0;
+        if (keep) {
             c->key_auth = str_dup(prev->key_auth);
             c->dns_value = str_dup(prev->dns_value);
         } else if (c->token[0]) {
+            /* Pending: the key the client signs with now (RFC 8555 §8.1). */
             c->key_auth = acme_key_authorization(a->client, c->token, e);
             if (!c->key_auth)
                 return -1;
@@ -599,6 +650,16 @@ static int step_reconcile(struct advance *a, struct err *e)
         }
         goto out;
     }
+    /* An order stored without its authorizations or finalize URL (memory ran out right
+     * after the CA created it) gets them from the CA's view now. */
+    if (a->o->n_authzs == 0)
+        take_authzs(a, &co);
+    if (!a->o->finalize_url[0] && co.finalize_url) {
+        free(a->o->finalize_url);
+        a->o->finalize_url = co.finalize_url;
+        co.finalize_url = NULL;
+        a->dirty = true;
+    }
     /* The backoff counts consecutive failures: a CA that answers again starts it afresh,
      * or scattered blips on a long validation would add up to minutes of waiting. */
     if (a->o->attempts > 0) {
@@ -648,7 +709,7 @@ static int open_client(struct advance *a, struct err *e)
     struct err ce;
     char msg[700];
     err_clear(&ce);
-    if (order_client_get(a->s, a->o->account, &a->held, &ce) < 0) {
+    if (order_client_get(a->eng, a->s, a->o->account, &a->held, &ce) < 0) {
         if (ce.kind == ERR_NOT_FOUND) {
             snprintf(msg, sizeof msg, "acme account %s no longer exists; place a new order "
                      "with a role whose account exists", a->o->account);
@@ -661,56 +722,70 @@ static int open_client(struct advance *a, struct err *e)
     return 0;
 }
 
-static int advance_locked(struct advance *a, struct err *e)
+/* One step of a loaded, non-terminal order, under its lock. */
+static int advance_step(struct advance *a, struct err *e)
 {
-    int rc = open_client(a, e);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    for (int step = 0; step < MAX_STEPS && !a->done; step++) {
-        enum order_status before = a->o->status;
-        if (order_status_terminal(a->o->status))
-            break;
-        /* An order that never reached the CA's validation is dead once the CA's order
-         * expires; fetching-certificate is past that point. */
-        if (a->o->expires > 0 && order_now() >= a->o->expires && a->o->status != ORDER_FETCHING &&
-            a->o->status != ORDER_NEW) {
-            return expire_order(a, "the order expired before its challenges were completed; "
-                                   "place a new order", e);
-        }
-        rc = a->o->status == ORDER_NEW ? step_new(a, e) : step_reconcile(a, e);
-        if (rc < 0)
-            return -1;
-        /* Keep going only while the status moves: a wait has set done. */
-        if (a->o->status == before && !a->done)
-            break;
+    if (!a->held) {
+        int rc = open_client(a, e);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
     }
-    return 0;
+    /* An order that never reached the CA's validation is dead once the CA's order
+     * expires; fetching-certificate is past that point. */
+    if (a->o->expires > 0 && order_now() >= a->o->expires && a->o->status != ORDER_FETCHING &&
+        a->o->status != ORDER_NEW) {
+        return expire_order(a, "the order expired before its challenges were completed; "
+                               "place a new order", e);
+    }
+    return a->o->status == ORDER_NEW ? step_new(a, e) : step_reconcile(a, e);
 }
 
-int order_advance(struct fw_storage *s, const char *id, int64_t *next_ms, struct err *e)
+int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int64_t *next_ms,
+                  struct err *e)
 {
-    struct advance a = { .s = s };
-    struct err le;
+    struct advance a = { .eng = eng, .s = s };
+    int64_t next = 0;
     int rc = 0;
-    if (next_ms)
-        *next_ms = 0;
-    if (!order_lock_try(id))
-        return 0;
-    err_clear(&le);
-    if (order_load(s, id, &a.o, &le) < 0) {
-        if (le.kind != ERR_NOT_FOUND) {
-            *e = le;
-            rc = -1;
+    /* One step per lock hold, the order reloaded for each: a request that changes the order
+     * (fulfilled-challenge) waits for one step at most, and its change is never lost. */
+    for (int step = 0; step < MAX_STEPS; step++) {
+        struct keylock hold = { 0 };
+        struct err le;
+        if (step > 0 && order_worker_stopping(eng))
+            break;   /* next stays: the order resumes from storage after the restart */
+        keylock_wait(&eng->order_locks, id, &hold);
+        err_clear(&le);
+        a.o = NULL;
+        a.dirty = a.done = false;
+        a.next_ms = 0;
+        if (order_load(s, id, &a.o, &le) < 0) {
+            keylock_release(&eng->order_locks, &hold);
+            if (le.kind != ERR_NOT_FOUND) {
+                *e = le;
+                rc = -1;
+            }
+            next = 0;
+            break;
         }
-        goto out;
+        enum order_status before = a.o->status;
+        bool more = false;
+        if (!order_status_terminal(before)) {
+            rc = advance_step(&a, e);
+            /* Keep going only while the status moves: a wait has set done. */
+            more = rc == 0 && !a.done && a.o->status != before &&
+                   !order_status_terminal(a.o->status);
+        }
+        next = order_status_terminal(a.o->status) ? 0
+               : a.next_ms > 0                    ? a.next_ms
+                                                  : a.o->next_work_date * 1000;
+        keylock_release(&eng->order_locks, &hold);
+        order_free(a.o);
+        a.o = NULL;
+        if (!more)
+            break;
     }
-    if (!order_status_terminal(a.o->status))
-        rc = advance_locked(&a, e);
-    if (next_ms && !order_status_terminal(a.o->status))
-        *next_ms = a.next_ms;
-out:
-    order_client_put(a.held);
-    order_free(a.o);
-    order_lock_release(id);
+    order_client_put(eng->clients, a.held);
+    if (next_ms)
+        *next_ms = rc < 0 ? 0 : next;
     return rc;
 }

@@ -124,14 +124,27 @@ static bool add_challenges(cJSON *j, const struct order *o)
     return true;
 }
 
-/* The fields every order reply starts with: identifiers, order_id, order_status,
- * workflow_type, role_name. New object, NULL when out of memory. */
+char *const *order_shown_identifiers(const struct order *o)
+{
+    return o->requested ? o->requested : o->identifiers;
+}
+
+/* The fields every order reply starts with: identifiers (as sent), acme_identifiers (only
+ * when some were sent as U-labels), order_id, order_status, workflow_type, role_name. New
+ * object, NULL when out of memory. */
 static cJSON *view_head(const struct order *o)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON *ids = string_array(o->identifiers, o->n_identifiers);
+    cJSON *ids = string_array(order_shown_identifiers(o), o->n_identifiers);
     if (!j || !ids || !cJSON_AddItemToObject(j, "identifiers", ids)) {
         cJSON_Delete(ids);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    /* Unicode names: the A-labels the CA and the certificate carry, beside them. */
+    cJSON *acme = o->requested ? string_array(o->identifiers, o->n_identifiers) : NULL;
+    if (o->requested && (!acme || !cJSON_AddItemToObject(j, "acme_identifiers", acme))) {
+        cJSON_Delete(acme);
         cJSON_Delete(j);
         return NULL;
     }

@@ -1,11 +1,24 @@
-/* order_worker.c: a mount's background order work. A few threads share one schedule of
- * (order id, when) entries: new-order and fulfilled-challenge put an order in for "now", an
- * advance that has to poll the CA puts it back for a moment later, and a scan of the
- * role-active/ index (at start, so a restart resumes every order, then at the earliest
- * stored next_work_date) picks up the rest. Vault's rollback (orders_periodic) is the
- * safety net and goes through the same schedule.
+/* order_worker.c: a mount's background order work. A few threads share one schedule: every
+ * active order the worker knows, with the time of its next look (CLOCK_MONOTONIC, so a
+ * wall-clock step neither stalls nor rushes it). new-order and fulfilled-challenge kick an
+ * order to "now"; an advance puts it back at the time order_advance names (a CA poll, or
+ * the stored next_work_date while it waits on the user); a scan of role-active/ adds the
+ * orders the schedule does not know yet (at start, so a restart resumes every order; then
+ * once per Vault rollback, and at least every SCAN_MAX_MS).
  *
- * Nothing is done on a node that cannot write (standby, DR or performance secondary). */
+ * Invariants that keep work from being lost or repeated:
+ *  - an order is in the schedule or being advanced by one thread, never both: a kick for an
+ *    order being advanced marks it "again", and the advancing thread puts it back for now
+ *    when it is done (so a change made during an advance always gets its own advance);
+ *  - a thread takes an item and removes it from the schedule under one hold of the mutex
+ *    (no stale choice);
+ *  - one thread scans at a time, and a scan asked for while one runs is one more scan, not
+ *    one per asker; only the scan asks the host whether this node may write (standby, DR or
+ *    performance secondary: no work), once per scan;
+ *  - a scan loads only orders the schedule does not know, so an idle mount costs a few
+ *    storage LISTs per scan.
+ * Dangling role-active/ entries (no order behind them, older than DANGLING_AGE_MS) and
+ * entries a crash left behind a terminal order are deleted by the scan. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,62 +31,120 @@
 
 /* Each advance waits on the CA; enough threads that many orders progress at once. */
 enum { WORKER_THREADS = 16 };
-/* Rescan role-active/ at least this often even without a known due date. */
+/* Rescan role-active/ at least this often, for entries nobody kicked (Vault's rollback
+ * asks for a scan about once a minute anyway). */
 static const int64_t SCAN_MAX_MS = 300 * 1000;
 /* A role-active/ entry without its order is removed only when older than this, so an
  * order being created right now (entry written, object not yet) is left alone. */
 static const int64_t DANGLING_AGE_MS = 600 * 1000;
-/* First scan after start. */
+/* First scan after start: storage writes belong after initialize, which follows setup. */
 static const int64_t STARTUP_SCAN_DELAY_MS = 1000;
+/* A node that may not write looks again this often. */
+static const int64_t READ_ONLY_RECHECK_MS = 30 * 1000;
+/* After a storage failure: the scan, or the order, is tried again this much later. */
+static const int64_t RETRY_MS = 5 * 1000;
 
 struct work_item {
     char id[37];
-    int64_t due_ms;
+    int64_t due_ms;   /* monotonic */
+};
+
+struct worker_thread {
+    struct order_worker *w;
+    pthread_t tid;
+    bool busy;        /* advancing `id` */
+    bool again;       /* kicked while busy: advance once more */
+    char id[37];
 };
 
 /* Owned by struct engine (eng->worker); orders_start() creates, orders_stop() frees. */
 struct order_worker {
     struct engine *eng;              /* borrowed: the worker lives inside it */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t threads[WORKER_THREADS];
+    pthread_cond_t cv;               /* CLOCK_MONOTONIC */
+    struct worker_thread threads[WORKER_THREADS];
     int n_threads;
     bool stop;
-    struct work_item *items;         /* unordered; few entries */
+    struct work_item *items;         /* the schedule, unordered */
     size_t n_items, cap_items;
-    int64_t scan_at_ms;
+    int64_t scan_at_ms;              /* monotonic: when the next scan is due */
+    bool scanning;
+    bool can_write;                  /* as the last scan found */
+    struct order_worker_stats stats;
 };
 
-static int64_t now_ms(void)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Caller holds w->mu. Keeps one entry per order, at the earlier time. */
-static void schedule_locked(struct order_worker *w, const char *id, int64_t due_ms)
+/* A unix-milliseconds date as a monotonic time. */
+static int64_t mono_of_wall(int64_t wall)
 {
-    for (size_t i = 0; i < w->n_items; i++) {
-        if (strcmp(w->items[i].id, id) == 0) {
-            if (due_ms < w->items[i].due_ms)
-                w->items[i].due_ms = due_ms;
-            pthread_cond_broadcast(&w->cv);
-            return;
+    return mono_ms() + (wall - wall_ms());
+}
+
+/* Caller holds w->mu. The thread advancing id, or NULL. */
+static struct worker_thread *running(struct order_worker *w, const char *id)
+{
+    for (int i = 0; i < w->n_threads; i++)
+        if (w->threads[i].busy && strcmp(w->threads[i].id, id) == 0)
+            return &w->threads[i];
+    return NULL;
+}
+
+/* Caller holds w->mu. Index of id in the schedule, or n_items. */
+static size_t find_item(struct order_worker *w, const char *id)
+{
+    size_t i = 0;
+    while (i < w->n_items && strcmp(w->items[i].id, id) != 0)
+        i++;
+    return i;
+}
+
+/* Caller holds w->mu. Puts id in the schedule at due_ms (keeping an earlier time it already
+ * has), or, when a thread is advancing it and `kick`, marks it for one more advance. */
+static void schedule_locked(struct order_worker *w, const char *id, int64_t due_ms, bool kick)
+{
+    struct worker_thread *t = running(w, id);
+    if (t) {
+        if (kick)
+            t->again = true;
+        return;
+    }
+    size_t i = find_item(w, id);
+    if (i < w->n_items) {
+        if (due_ms < w->items[i].due_ms) {
+            w->items[i].due_ms = due_ms;
+            pthread_cond_signal(&w->cv);
         }
+        return;
     }
     if (w->n_items == w->cap_items) {
         size_t ncap = w->cap_items ? w->cap_items * 2 : 64;
         struct work_item *tmp = realloc(w->items, ncap * sizeof *tmp);
-        if (!tmp)
-            return;   /* dropped: the next scan or rollback finds the order */
+        if (!tmp) {
+            /* Dropped: make the next scan (which finds it in role-active/) come soon. */
+            if (w->scan_at_ms > mono_ms() + RETRY_MS)
+                w->scan_at_ms = mono_ms() + RETRY_MS;
+            return;
+        }
         w->items = tmp;
         w->cap_items = ncap;
     }
     struct work_item *it = &w->items[w->n_items++];
     snprintf(it->id, sizeof it->id, "%s", id);
     it->due_ms = due_ms;
-    pthread_cond_broadcast(&w->cv);
+    pthread_cond_signal(&w->cv);
 }
 
 void order_worker_kick(struct engine *eng, const char *id)
@@ -82,143 +153,171 @@ void order_worker_kick(struct engine *eng, const char *id)
         return;
     struct order_worker *w = eng->worker;
     pthread_mutex_lock(&w->mu);
-    schedule_locked(w, id, now_ms());
+    schedule_locked(w, id, mono_ms(), true);
     pthread_mutex_unlock(&w->mu);
 }
 
-/* Tells the worker an order has work at `when` (wakes it earlier if needed). */
-static void order_worker_schedule(struct engine *eng, int64_t when)
+bool order_worker_stopping(struct engine *eng)
 {
-    if (!eng || !eng->worker)
+    return eng && atomic_load(&eng->stopping);
+}
+
+void order_worker_stats(struct engine *eng, struct order_worker_stats *out)
+{
+    struct order_worker *w = eng ? eng->worker : NULL;
+    memset(out, 0, sizeof *out);
+    if (!w)
         return;
-    struct order_worker *w = eng->worker;
     pthread_mutex_lock(&w->mu);
-    if (when * 1000 < w->scan_at_ms) {
-        w->scan_at_ms = when * 1000;
-        pthread_cond_broadcast(&w->cv);
-    }
+    *out = w->stats;
+    out->scheduled = w->n_items;
     pthread_mutex_unlock(&w->mu);
 }
 
-/* Reads role-active/: due orders are returned in *due (new array of ids, fw_strv_free),
- * *earliest_ms is the soonest future next_work_date. Removes index entries that dangle or
- * that a crash left behind a terminal order. */
-static int scan_active(struct fw_storage *s, char ***due, int64_t *earliest_ms, struct err *e)
+/* One role-active/ entry ("<role>/<id>") the schedule does not know: load the order and
+ * schedule it, or clean the entry up. */
+static void scan_entry(struct order_worker *w, const char *entry)
 {
-    char **ids = NULL, **out = NULL;
-    size_t n = 0;
-    int64_t now = now_ms();
-    *earliest_ms = now + SCAN_MAX_MS;
-    if (order_list_active(s, &ids, e) < 0)
-        return -1;
-    size_t count = 0;
-    while (ids[count])
-        count++;
-    if (!(out = calloc(count + 1, sizeof *out))) {
-        fw_strv_free(ids);
-        return err_set(e, ERR_INTERNAL, "order scan: out of memory");
-    }
-    for (size_t i = 0; ids[i]; i++) {
-        struct order *o = NULL;
-        struct err le;
-        if (order_load(s, ids[i], &o, &le) < 0) {
-            if (le.kind == ERR_NOT_FOUND && now - uuid7_time_ms(ids[i]) > DANGLING_AGE_MS)
-                log_warn("engine", "dangling active-order entry", "order_id", ids[i], NULL);
-            continue;   /* such entries are skipped; role listings skip them too */
+    struct fw_storage *s = w->eng->env.storage;
+    const char *id = strrchr(entry, '/');
+    char key[600];
+    struct order *o = NULL;
+    struct err le;
+    id = id ? id + 1 : entry;
+    snprintf(key, sizeof key, "role-active/%s", entry);
+    err_clear(&le);
+    pthread_mutex_lock(&w->mu);
+    w->stats.scan_loads++;
+    pthread_mutex_unlock(&w->mu);
+    if (order_load(s, id, &o, &le) < 0) {
+        if (le.kind != ERR_NOT_FOUND) {
+            log_warn("engine", "order scan: cannot load an order", "order_id", id, "error",
+                     le.msg, NULL);
+            return;   /* not forgotten: the next scan tries again */
         }
-        if (order_status_terminal(o->status)) {
-            /* The order was stored terminal but its entry not removed: finish the job. */
-            char key[300];
-            snprintf(key, sizeof key, "role-active/%s/%s", o->role, o->id);
-            (void)s->del(s->ctx, key, &le);
-        } else if (o->next_work_date * 1000 <= now) {
-            out[n++] = strdup(o->id);
-        } else if (o->next_work_date * 1000 < *earliest_ms) {
-            *earliest_ms = o->next_work_date * 1000;
+        int64_t made = uuid7_time_ms(id);
+        if (made == 0 || wall_ms() - made > DANGLING_AGE_MS) {
+            log_warn("engine", "removing a dangling active-order entry", "entry", key, NULL);
+            if (s->del(s->ctx, key, &le) < 0)
+                log_warn("engine", "order scan: cannot remove an entry", "entry", key,
+                         "error", le.msg, NULL);
         }
-        order_free(o);
+        return;
     }
-    fw_strv_free(ids);
-    *due = out;
-    return 0;
+    if (order_status_terminal(o->status)) {
+        /* The order was stored terminal but its entry not removed: finish the job. */
+        if (s->del(s->ctx, key, &le) < 0)
+            log_warn("engine", "order scan: cannot remove an entry", "entry", key, "error",
+                     le.msg, NULL);
+    } else {
+        pthread_mutex_lock(&w->mu);
+        schedule_locked(w, o->id, mono_of_wall(o->next_work_date * 1000), false);
+        pthread_mutex_unlock(&w->mu);
+    }
+    order_free(o);
 }
 
+/* Called with w->mu held and scanning set by the caller; returns with it held. */
 static void worker_scan(struct order_worker *w)
 {
     struct err e;
-    char **due = NULL;
-    int64_t earliest = 0;
-    if (scan_active(w->eng->env.storage, &due, &earliest, &e) < 0) {
-        log_warn("engine", "order scan failed", "error", e.msg, NULL);
-        earliest = now_ms() + 10000;
-    }
-    pthread_mutex_lock(&w->mu);
-    for (size_t i = 0; due && due[i]; i++)
-        schedule_locked(w, due[i], now_ms());
-    if (earliest < w->scan_at_ms || w->scan_at_ms <= now_ms())
-        w->scan_at_ms = earliest;
+    char **entries = NULL;
+    w->stats.sysview_calls++;
     pthread_mutex_unlock(&w->mu);
-    fw_strv_free(due);
+
+    /* Ask the node each scan: a standby can be promoted, a primary demoted. */
+    bool can_write = fw_sysview_can_write(w->eng->env.sysview);
+    int rc = can_write ? order_list_active(w->eng->env.storage, &entries, &e) : 0;
+    if (rc < 0)
+        log_warn("engine", "order scan failed", "error", e.msg, NULL);
+    for (size_t i = 0; entries && entries[i]; i++) {
+        const char *id = strrchr(entries[i], '/');
+        id = id ? id + 1 : entries[i];
+        pthread_mutex_lock(&w->mu);
+        bool known = running(w, id) || find_item(w, id) < w->n_items;
+        bool stop = w->stop;
+        pthread_mutex_unlock(&w->mu);
+        if (stop)
+            break;
+        if (!known)
+            scan_entry(w, entries[i]);
+    }
+    fw_strv_free(entries);
+
+    pthread_mutex_lock(&w->mu);
+    w->stats.scans++;
+    w->can_write = can_write;
+    if (!can_write) {
+        w->n_items = 0;   /* another node does the work; the scan after promotion reloads */
+        w->scan_at_ms = mono_ms() + READ_ONLY_RECHECK_MS;
+    } else if (rc < 0 && w->scan_at_ms > mono_ms() + RETRY_MS) {
+        w->scan_at_ms = mono_ms() + RETRY_MS;
+    }
+    if (w->n_items > 0)
+        pthread_cond_broadcast(&w->cv);   /* the scan may have made many items due */
 }
 
-static void worker_advance(struct order_worker *w, const char *id)
+/* Called with w->mu held; returns with it held. */
+static void worker_advance(struct worker_thread *t)
 {
+    struct order_worker *w = t->w;
     struct err e;
     int64_t next = 0;
+    char id[37];
+    memcpy(id, t->id, sizeof id);
+    w->stats.advances++;
+    pthread_mutex_unlock(&w->mu);
+
     err_clear(&e);
-    if (order_advance(w->eng->env.storage, id, &next, &e) < 0) {
+    int rc = order_advance(w->eng, w->eng->env.storage, id, &next, &e);
+    if (rc < 0)
         log_error("engine", "order advance failed", "order_id", id, "error", e.msg, NULL);
-        next = now_ms() + 5000;
-    }
-    if (next > 0) {
-        pthread_mutex_lock(&w->mu);
-        schedule_locked(w, id, next);
-        pthread_mutex_unlock(&w->mu);
-    }
+
+    pthread_mutex_lock(&w->mu);
+    bool again = t->again;
+    t->busy = t->again = false;
+    if (w->stop)
+        return;
+    if (again)
+        schedule_locked(w, id, mono_ms(), false);
+    else if (rc < 0)
+        schedule_locked(w, id, mono_ms() + RETRY_MS, false);
+    else if (next > 0)
+        schedule_locked(w, id, mono_of_wall(next), false);
 }
 
 static void *worker_main(void *arg)
 {
-    struct order_worker *w = arg;
+    struct worker_thread *t = arg;
+    struct order_worker *w = t->w;
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
-        int64_t now = now_ms();
+        int64_t now = mono_ms();
+        if (!w->scanning && w->scan_at_ms <= now) {
+            w->scanning = true;
+            w->scan_at_ms = now + SCAN_MAX_MS;
+            worker_scan(w);
+            w->scanning = false;
+            continue;
+        }
         size_t best = w->n_items;
-        for (size_t i = 0; i < w->n_items; i++) {
+        for (size_t i = 0; w->can_write && i < w->n_items; i++) {
             if (best == w->n_items || w->items[i].due_ms < w->items[best].due_ms)
                 best = i;
         }
-        int64_t wake = w->scan_at_ms;
+        if (best < w->n_items && w->items[best].due_ms <= now) {
+            snprintf(t->id, sizeof t->id, "%s", w->items[best].id);
+            t->busy = true;
+            t->again = false;
+            w->items[best] = w->items[--w->n_items];
+            worker_advance(t);
+            continue;
+        }
+        int64_t wake = w->scanning ? now + SCAN_MAX_MS : w->scan_at_ms;
         if (best < w->n_items && w->items[best].due_ms < wake)
             wake = w->items[best].due_ms;
-        if (wake > now) {
-            struct timespec ts = { .tv_sec = wake / 1000, .tv_nsec = (wake % 1000) * 1000000 };
-            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-            continue;
-        }
-        /* Ask the node each time: a standby can be promoted, a primary demoted. */
-        pthread_mutex_unlock(&w->mu);
-        bool can_write = fw_sysview_can_write(w->eng->env.sysview);
-        pthread_mutex_lock(&w->mu);
-        if (!can_write) {
-            w->n_items = 0;
-            w->scan_at_ms = now_ms() + 30000;
-            continue;
-        }
-        if (best < w->n_items && w->items[best].due_ms <= now) {
-            char id[37];
-            memcpy(id, w->items[best].id, sizeof id);
-            w->items[best] = w->items[--w->n_items];
-            pthread_mutex_unlock(&w->mu);
-            worker_advance(w, id);
-            pthread_mutex_lock(&w->mu);
-        } else {
-            /* One thread scans; the others see the pushed-back time and wait. */
-            w->scan_at_ms = now + SCAN_MAX_MS;
-            pthread_mutex_unlock(&w->mu);
-            worker_scan(w);
-            pthread_mutex_lock(&w->mu);
-        }
+        struct timespec ts = { .tv_sec = wake / 1000, .tv_nsec = (wake % 1000) * 1000000 };
+        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -231,18 +330,23 @@ int orders_start(struct engine *eng, struct err *e)
     struct order_worker *w = calloc(1, sizeof *w);
     if (!w)
         return err_set(e, ERR_INTERNAL, "orders_start: out of memory");
+    pthread_condattr_t ca;
     w->eng = eng;
-    /* Resume every active order soon after a (re)start; not at once, since backend.c
-     * starts the worker from setup, and storage writes belong after initialize. */
-    w->scan_at_ms = now_ms() + STARTUP_SCAN_DELAY_MS;
+    w->scan_at_ms = mono_ms() + STARTUP_SCAN_DELAY_MS;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
     eng->worker = w;
+    pthread_mutex_lock(&w->mu);
     for (int i = 0; i < WORKER_THREADS; i++) {
-        if (pthread_create(&w->threads[i], NULL, worker_main, w) != 0)
+        w->threads[i].w = w;
+        if (pthread_create(&w->threads[i].tid, NULL, worker_main, &w->threads[i]) != 0)
             break;
         w->n_threads++;
     }
+    pthread_mutex_unlock(&w->mu);
     if (w->n_threads == 0) {
         orders_stop(eng);
         return err_set(e, ERR_INTERNAL, "orders_start: cannot start a worker thread");
@@ -255,12 +359,16 @@ void orders_stop(struct engine *eng)
     struct order_worker *w = eng ? eng->worker : NULL;
     if (!w)
         return;
+    /* First cancel the CA calls in flight (the mount's shared clients watch this flag):
+     * a thread in an advance then returns within about a second, after its current step,
+     * even from a CA that never answers (order_advance stops between steps). */
+    atomic_store(&eng->stopping, true);
     pthread_mutex_lock(&w->mu);
     w->stop = true;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     for (int i = 0; i < w->n_threads; i++)
-        pthread_join(w->threads[i], NULL);
+        pthread_join(w->threads[i].tid, NULL);
     eng->worker = NULL;
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
@@ -268,28 +376,21 @@ void orders_stop(struct engine *eng)
     free(w);
 }
 
+/* Vault's rollback: asks for a scan, done by the worker (one scan however many rollbacks
+ * arrive while it runs). Without a worker there is nothing to drive orders: no-op. */
 int orders_periodic(const struct fw_req *req, struct err *e)
 {
     struct engine *eng = req->backend;
-    char **due = NULL;
-    int64_t earliest = 0;
-    if (!fw_sysview_can_write(req->sysview))
+    struct order_worker *w = eng ? eng->worker : NULL;
+    if (!w)
         return 0;
-    if (scan_active(req->storage, &due, &earliest, e) < 0)
-        return -1;
-    for (size_t i = 0; due[i]; i++) {
-        if (eng && eng->worker) {
-            order_worker_kick(eng, due[i]);
-        } else {
-            /* No worker (not started): advance here, one order at a time. */
-            struct err le;
-            if (order_advance(req->storage, due[i], NULL, &le) < 0)
-                log_error("engine", "order advance failed", "order_id", due[i], "error",
-                          le.msg, NULL);
-        }
+    pthread_mutex_lock(&w->mu);
+    int64_t now = mono_ms();
+    if (w->scan_at_ms > now) {
+        w->scan_at_ms = now;
+        pthread_cond_signal(&w->cv);
     }
-    order_worker_schedule(eng, earliest / 1000);
-    fw_strv_free(due);
+    pthread_mutex_unlock(&w->mu);
     return 0;
 }
 

@@ -1,12 +1,16 @@
 /* path_account.c: config/acme-account/:name (create, read, update, delete), LIST
- * config/acme-account, …/:name/import and …/:name/rotate-key. Create registers with the CA
- * before anything is stored, so a failed create leaves nothing behind. Replies carry both
+ * config/acme-account, …/:name/import and …/:name/rotate-key. Every handler that changes
+ * something at the CA first writes what it needs to finish or recover (the new key, as a
+ * pending entry), so a node that cannot write (an HA standby: the host forwards the request)
+ * never changes the CA, and a write that fails after the CA call loses nothing: create keeps
+ * its key at account-pending/<name> until the account is stored, rotate-key keeps the new
+ * key as the account's pending_key until it is promoted (see account_settle). Replies carry both
  * the spec-000 fields (acme_account_key_id) and the newer ones Terraform needs
  * (account_keys, trusted_ca); never a private key or an EAB key. */
 #include "internal.h"
 
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,7 @@
 
 #include "acme.h"
 #include "log.h"
+#include "order.h"
 
 enum {
     ACCT_MAX_URL = 2048, ACCT_MAX_EMAIL = 254, ACCT_MAX_CONTACTS = 100,
@@ -23,9 +28,26 @@ enum {
 static const char *const acct_key_types[] = { "ec-256", "ec-384", "ec-521", "rsa-2048",
                                               "rsa-4096", "rsa-8192", NULL };
 
-/* Account writes are read-modify-write of one key (rotate-key appends a version); this lock
- * keeps two writers of the same plugin process from losing each other's change. */
-static pthread_mutex_t acct_write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Account writes are read-modify-write of one key (rotate-key appends a version), and
+ * deleting one must not race a role create that references it. Every account write holds
+ * the account's lock in the mount's account_locks (keylock.c: one lock per name, so a slow
+ * CA delays only the writes of its own account), and path_role.c holds it while it checks
+ * and stores a new role's acme_account_name. */
+static void acct_lock(const struct fw_req *req, const char *name, struct keylock *hold)
+{
+    keylock_wait(&((struct engine *)req->backend)->account_locks, name, hold);
+}
+
+static void acct_unlock(const struct fw_req *req, struct keylock *hold)
+{
+    keylock_release(&((struct engine *)req->backend)->account_locks, hold);
+}
+
+/* The mount's shared ACME client of the account is stale once the account changed. */
+static void acct_changed(const struct fw_req *req, const char *name)
+{
+    order_clients_drop(((struct engine *)req->backend)->clients, name);
+}
 
 /* ---- validation ------------------------------------------------------------------------- */
 
@@ -131,6 +153,12 @@ static int acme_fail(struct err *e, const struct acme_reply *rep, const char *fi
     return err_set(e, ERR_INVALID, "%s: %s: %.400s", field, what, detail);
 }
 
+static const char *json_str(const cJSON *o, const char *key)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return v ? v : "";
+}
+
 /* ---- replies ---------------------------------------------------------------------------- */
 
 static void add_date(cJSON *o, const char *key, const cJSON *src)
@@ -194,6 +222,76 @@ static int account_store(struct fw_storage *s, const char *name, const cJSON *st
     return fw_storage_put_json(s, key, st, true, e);
 }
 
+/* account-pending/<name>: the key of a create in flight, {"directory_url", "key_type",
+ * "private_key"}. Written before newAccount, deleted once account/<name> is stored; a
+ * create retried after a failed final write reuses the key, so the CA returns the account
+ * it already made instead of leaving an orphan. */
+static void pending_create_key(const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "account-pending/%s", name);
+}
+
+/* The key to register with: the pending one of an earlier attempt for the same directory
+ * and key type, else a new one, stored as pending before the CA sees it. *key is new. */
+static int pending_create_begin(struct fw_storage *s, const char *name, const char *dir,
+                                enum crypto_key_type kt, struct crypto_key **key,
+                                struct err *e)
+{
+    char k[300], *pem = NULL;
+    cJSON *old = NULL;
+    *key = NULL;
+    pending_create_key(name, k, sizeof k);
+    if (fw_storage_get_json(s, k, &old, e) < 0)
+        return -1;
+    const char *opem = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(old,
+                                                                            "private_key"));
+    const char *odir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(old,
+                                                                            "directory_url"));
+    const char *otype = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(old,
+                                                                             "key_type"));
+    if (opem && odir && otype && strcmp(odir, dir) == 0 &&
+        strcmp(otype, crypto_key_type_name(kt)) == 0 &&
+        crypto_key_from_pem(opem, strlen(opem), key, e) == 0) {
+        cJSON_Delete(old);
+        log_info("engine", "acme account create resumes with the key of an earlier attempt",
+                 "name", name, NULL);
+        return 0;
+    }
+    cJSON_Delete(old);
+    cJSON *j = cJSON_CreateObject();
+    int rc = -1;
+    if (crypto_key_generate(kt, key, e) < 0 || crypto_key_to_pem(*key, &pem, e) < 0)
+        goto out;
+    if (!j || !cJSON_AddStringToObject(j, "directory_url", dir) ||
+        !cJSON_AddStringToObject(j, "key_type", crypto_key_type_name(kt)) ||
+        !cJSON_AddStringToObject(j, "private_key", pem)) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    rc = fw_storage_put_json(s, k, j, true, e);
+out:
+    if (pem)
+        OPENSSL_cleanse(pem, strlen(pem));
+    free(pem);
+    cJSON_Delete(j);
+    if (rc < 0) {
+        crypto_key_free(*key);
+        *key = NULL;
+    }
+    return rc;
+}
+
+/* Drops account-pending/<name>; a failure only leaves a key no account uses (logged). */
+static void pending_create_end(struct fw_storage *s, const char *name)
+{
+    char k[300];
+    struct err e = { 0 };
+    pending_create_key(name, k, sizeof k);
+    if (s->del(s->ctx, k, &e) < 0)
+        log_warn("engine", "pending account key not deleted", "name", name, "error", e.msg,
+                 NULL);
+}
+
 /* Adds keys[version] = {key_type, key_version, key_creation_date, private_key}. */
 static int add_key_version(cJSON *st, int version, const struct crypto_key *k, int64_t now,
                            struct err *e)
@@ -215,6 +313,7 @@ static int add_key_version(cJSON *st, int version, const struct crypto_key *k, i
     cJSON_AddNumberToObject(o, "key_version", version);
     cJSON_AddNumberToObject(o, "key_creation_date", (double)now);
     cJSON_AddStringToObject(o, "private_key", pem);
+    OPENSSL_cleanse(pem, strlen(pem));
     free(pem);
     snprintf(ver, sizeof ver, "%d", version);
     cJSON_AddItemToObject(keys, ver, o);
@@ -255,7 +354,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     const char *kid = fw_data_str(d, "eab_kid"), *hmac = fw_data_str(d, "eab_key");
     enum crypto_key_type kt;
     struct crypto_key *key = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct acme_directory dirinfo = { 0 };
     struct acme_account acct = { 0 };
     struct acme_reply rep = { 0 };
@@ -284,15 +383,21 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
         free(raw);
     }
 
-    if (crypto_key_generate(kt, &key, e) < 0 || crypto_key_to_pem(key, &pem, e) < 0)
+    /* Written before the CA sees the key: on a node that cannot write, this is where the
+     * request stops (and is forwarded), before any side effect at the CA. */
+    if (fw_require_writable(req, e) < 0 ||
+        pending_create_begin(req->storage, name, dir, kt, &key, e) < 0)
+        return -1;
+    bool keep_pending = false;
+    if (crypto_key_to_pem(key, &pem, e) < 0)
         goto out;
-    if (account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pem, &c, e) < 0) {
+    if (account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pem, &conn, e) < 0) {
         if (e->kind != ERR_INTERNAL)
             err_wrap(e, "directory_url");
         goto out;
     }
-    acme_client_set_deadline(c, req->deadline_ms);
-    if (acme_get_directory(c, false, &dirinfo, &rep, e) < 0) {
+    acme_client_set_deadline(conn.acme, req->deadline_ms);
+    if (acme_get_directory(conn.acme, false, &dirinfo, &rep, e) < 0) {
         acme_fail(e, NULL, "directory_url", "cannot read the ACME directory");
         goto out;
     }
@@ -314,10 +419,13 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     acme_reply_clear(&rep);
     /* The operator asked for an account at this CA: that is the terms-of-service agreement
      * (spec 000 has no separate parameter for it). */
-    if (acme_new_account(c, mailto, true, kid[0] ? &eab : NULL, &acct, &rep, e) < 0) {
+    if (acme_new_account(conn.acme, mailto, true, kid[0] ? &eab : NULL, &acct, &rep, e) < 0) {
+        /* Without the CA's answer the account may exist: keep the key for the retry. */
+        keep_pending = !rep.problem.type;
         acme_fail(e, &rep, kid[0] ? "eab_kid" : "directory_url", "the CA refused the account");
         goto out;
     }
+    keep_pending = true;   /* registered: the key must survive until account/<name> does */
     int64_t now = (int64_t)time(NULL);
     st = account_new_json(name, d, dir, contacts, &acct, now);
     if (!st) {
@@ -326,20 +434,27 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
     }
     if (add_key_version(st, 0, key, now, e) < 0 || account_store(req->storage, name, st, e) < 0)
         goto out;
+    keep_pending = false;
     log_info("engine", "acme account created", "name", name, "directory_url", dir,
              "account_url", acct.url ? acct.url : "", NULL);
     rc = account_reply(st, &resp->data, e);
 out:
-    acme_client_free(c);
+    if (!keep_pending)
+        pending_create_end(req->storage, name);
+    account_conn_close(&conn);
     crypto_key_free(key);
+    if (pem)
+        OPENSSL_cleanse(pem, strlen(pem));
     free(pem);
     free(mailto);
     acme_directory_clear(&dirinfo);
     acme_account_clear(&acct);
     acme_reply_clear(&rep);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
+
+static void settle_pending_locked(struct fw_storage *s, const char *name);
 
 static bool json_list_equal(const cJSON *a, const cJSON *b)
 {
@@ -406,18 +521,20 @@ static int account_write(const struct fw_req *req, const struct fw_data *d,
                          struct fw_resp *resp, struct err *e)
 {
     const char *name = fw_data_str(d, "name");
+    struct keylock hold = { 0 };
     cJSON *st = NULL;
     int rc;
     if (engine_name_check("name", name, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load_json(req->storage, name, &st, e) < 0) {
         rc = e->kind == ERR_NOT_FOUND ? account_create(req, d, name, resp, e) : -1;
     } else {
         rc = account_update(req, d, st, resp, e);
-        cJSON_Delete(st);
+        account_json_free(st);
+        acct_changed(req, name);
     }
-    pthread_mutex_unlock(&acct_write_lock);
+    acct_unlock(req, &hold);
     return rc;
 }
 
@@ -425,10 +542,14 @@ static int account_read(const struct fw_req *req, const struct fw_data *d, struc
                         struct err *e)
 {
     cJSON *st = NULL;
+    struct err ignored = { 0 };
+    if (engine_name_check("name", fw_data_str(d, "name"), e) < 0)
+        return -1;
+    account_settle(req->backend, req->storage, fw_data_str(d, "name"), &ignored);
     if (account_load_json(req->storage, fw_data_str(d, "name"), &st, e) < 0)
-        return e->kind == ERR_NOT_FOUND ? 0 : -1;
+        return -1;   /* a missing account is a 404 naming it */
     int rc = account_reply(st, &resp->data, e);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -438,10 +559,12 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     const char *name = fw_data_str(d, "name");
     struct account *a = NULL;
     char **roles = NULL, key[300];
+    struct keylock hold = { 0 };
     int rc = -1;
     if (engine_name_check("name", name, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
+    settle_pending_locked(req->storage, name);   /* deactivate with the key the CA knows */
     if (account_load(req->storage, name, &a, e) < 0) {
         rc = e->kind == ERR_NOT_FOUND ? 0 : -1;   /* gone already: success */
         goto out;
@@ -457,25 +580,31 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
                 name, list);
         goto out;
     }
-    /* Deactivate at the CA, best effort: an unreachable or retired CA must not keep the
-     * record (and its key) in Vault forever. */
-    struct acme_client *c = NULL;
+    /* The record goes first: deactivation cannot be undone, so it happens only once this
+     * node has shown it can write (a standby stops here and the host forwards). */
+    snprintf(key, sizeof key, "account/%s", name);
+    if (fw_require_writable(req, e) < 0 || req->storage->del(req->storage->ctx, key, e) < 0)
+        goto out;
+    pending_create_end(req->storage, name);
+    acct_changed(req, name);
+    acct_unlock(req, &hold);
+    log_info("engine", "acme account deleted", "name", name, NULL);
+    /* Deactivate at the CA, best effort and after the lock (a slow CA delays nobody): an
+     * unreachable or retired CA must not keep the record (and its key) in Vault forever.
+     * The key is the one loaded above, still in memory. */
+    struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct err de = { 0 };
-    if (account_client(a, &c, &de) == 0)
-        acme_client_set_deadline(c, req->deadline_ms);
-    if (!c || acme_deactivate_account(c, &acct, NULL, &de) < 0)
+    if (account_conn(a, &conn, &de) == 0)
+        acme_client_set_deadline(conn.acme, req->deadline_ms);
+    if (!conn.acme || acme_deactivate_account(conn.acme, &acct, NULL, &de) < 0)
         log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
                  de.msg, NULL);
     acme_account_clear(&acct);
-    acme_client_free(c);
-    snprintf(key, sizeof key, "account/%s", name);
-    if (req->storage->del(req->storage->ctx, key, e) < 0)
-        goto out;
-    log_info("engine", "acme account deleted", "name", name, NULL);
+    account_conn_close(&conn);
     rc = 0;
 out:
-    pthread_mutex_unlock(&acct_write_lock);
+    acct_unlock(req, &hold);
     fw_strv_free(roles);
     account_free(a);
     return rc;
@@ -493,10 +622,11 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     const char *name = fw_data_str(d, "name"), *dir = fw_data_str(d, "directory_url");
     const char *pem = fw_data_str(d, "account_key");
     struct crypto_key *key = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct acme_reply rep = { 0 };
     cJSON *st = NULL, *contacts = NULL;
+    struct keylock hold = { 0 };
     int rc = -1;
     if (engine_name_check("name", name, e) < 0 || check_directory_url(dir, e) < 0 ||
         check_trusted_ca(fw_data_str(d, "trusted_ca"), e) < 0 ||
@@ -508,7 +638,7 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         return err_set(e, ERR_INVALID, "account_key: longer than %d bytes", ACCT_MAX_KEY);
     if (crypto_key_from_pem(pem, strlen(pem), &key, e) < 0)
         return err_set(e, ERR_INVALID, "account_key: not a usable PEM private key");
-    pthread_mutex_lock(&acct_write_lock);
+    acct_lock(req, name, &hold);
     if (account_load_json(req->storage, name, &st, e) == 0) {
         err_set(e, ERR_INVALID, "name: an account named %.128s already exists", name);
         goto out;
@@ -518,9 +648,10 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
     char *pkcs8 = NULL;
     if (crypto_key_to_pem(key, &pkcs8, e) < 0)
         goto out;
-    rc = account_client_for(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &c, e);
+    rc = account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &conn, e);
+    OPENSSL_cleanse(pkcs8, pkcs8 ? strlen(pkcs8) : 0);
     if (rc == 0)
-        acme_client_set_deadline(c, req->deadline_ms);
+        acme_client_set_deadline(conn.acme, req->deadline_ms);
     free(pkcs8);
     if (rc < 0) {
         if (e->kind != ERR_INTERNAL)
@@ -528,7 +659,7 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         goto out;
     }
     rc = -1;
-    if (acme_lookup_account(c, &acct, &rep, e) < 0) {
+    if (acme_lookup_account(conn.acme, &acct, &rep, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "account_key: the CA has no account for this key");
         else
@@ -553,13 +684,13 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
              "account_url", acct.url ? acct.url : "", NULL);
     rc = account_reply(st, &resp->data, e);
 out:
-    pthread_mutex_unlock(&acct_write_lock);
-    acme_client_free(c);
+    acct_unlock(req, &hold);
+    account_conn_close(&conn);
     crypto_key_free(key);
     acme_account_clear(&acct);
     acme_reply_clear(&rep);
     cJSON_Delete(contacts);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -581,24 +712,218 @@ static int account_has_active_orders(struct fw_storage *s, const char *name, boo
     return 0;
 }
 
+/* ---- rotate-key and its pending key -------------------------------------------------- *
+ * A rotation stores the new key as the account's "pending_key" ({key_type, key_version,
+ * key_creation_date, private_key}) before the CA hears of it, and promotes it to
+ * keys[version] / active_key_version after the CA's keyChange succeeded. A pending_key found
+ * later means a rotation stopped in between; account_settle asks the CA which of the two keys
+ * it knows and keeps that one. Every path below holds the account's lock. */
+
+static int key_version_max(const cJSON *st)
+{
+    int max = -1;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(st, "keys")) {
+        if (atoi(k->string) > max)
+            max = atoi(k->string);
+    }
+    const cJSON *pv = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(st, "pending_key"), "key_version");
+    if (cJSON_IsNumber(pv) && pv->valueint > max)
+        max = pv->valueint;
+    return max;
+}
+
+/* pending_key becomes keys[its version] and the active key. */
+static int pending_promote(cJSON *st, struct err *e)
+{
+    char ver[24];
+    cJSON *pk = cJSON_DetachItemFromObjectCaseSensitive(st, "pending_key");
+    cJSON *keys = cJSON_GetObjectItemCaseSensitive(st, "keys");
+    const cJSON *pv = cJSON_GetObjectItemCaseSensitive(pk, "key_version");
+    if (!pk || !keys || !cJSON_IsNumber(pv)) {
+        cJSON_Delete(pk);
+        return err_set(e, ERR_INTERNAL, "pending account key: malformed in storage");
+    }
+    int v = pv->valueint;
+    snprintf(ver, sizeof ver, "%d", v);
+    cJSON_DeleteItemFromObjectCaseSensitive(keys, ver);
+    cJSON_AddItemToObject(keys, ver, pk);
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "active_key_version");
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "last_updated_date");
+    if (!cJSON_AddNumberToObject(st, "active_key_version", v) ||
+        !cJSON_AddNumberToObject(st, "last_updated_date", (double)time(NULL)))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Settles st's pending_key, if any, and stores the outcome. The CA is asked for the account
+ * of the pending key (newAccount onlyReturnExisting, signed with it): if the CA knows it as
+ * this account, the rotation happened and the key is promoted; if the CA has no account for
+ * it, the rotation never happened and the key is dropped. -1 when the CA could not tell (the
+ * pending key stays for the next try) or the store failed. */
+static int pending_settle(struct fw_storage *s, const char *name, cJSON *st, struct err *e)
+{
+    const cJSON *pk = cJSON_GetObjectItemCaseSensitive(st, "pending_key");
+    struct account_conn conn = { 0 };
+    struct acme_account acct = { 0 };
+    struct acme_reply rep = { 0 };
+    bool promote = false;
+    int rc = -1;
+    if (!pk)
+        return 0;
+    const char *pem = json_str(pk, "private_key");
+    const char *url = json_str(st, "account_url");
+    if (account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"), NULL,
+                          pem, &conn, e) < 0)
+        goto out;
+    if (acme_lookup_account(conn.acme, &acct, &rep, e) == 0) {
+        promote = acct.url && strcmp(acct.url, url) == 0;
+        if (!promote)
+            log_warn("engine", "pending account key belongs to another account at the CA",
+                     "name", name, "account_url", url, "ca_account_url",
+                     acct.url ? acct.url : "", NULL);
+    } else if (e->kind != ERR_NOT_FOUND) {
+        err_wrap(e, "account %s: cannot tell which key the CA holds", name);
+        goto out;
+    }
+    if (promote) {
+        if (pending_promote(st, e) < 0)
+            goto out;
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
+    }
+    err_clear(e);
+    if (account_store(s, name, st, e) < 0)
+        goto out;
+    log_info("engine", promote ? "interrupted key rotation completed: the CA holds the new key"
+                               : "interrupted key rotation undone: the CA holds the old key",
+             "name", name, NULL);
+    rc = 0;
+out:
+    account_conn_close(&conn);
+    acme_account_clear(&acct);
+    acme_reply_clear(&rep);
+    return rc;
+}
+
+/* account_settle with the account's lock held; failures are logged, the caller goes on with
+ * what is stored. */
+static void settle_pending_locked(struct fw_storage *s, const char *name)
+{
+    cJSON *st = NULL;
+    struct err e = { 0 };
+    if (account_load_json(s, name, &st, &e) == 0 &&
+        cJSON_GetObjectItemCaseSensitive(st, "pending_key") &&
+        pending_settle(s, name, st, &e) < 0)
+        log_warn("engine", "pending account key not settled", "name", name, "error", e.msg,
+                 NULL);
+    account_json_free(st);
+}
+
+int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
+                   struct err *e)
+{
+    struct keylock hold = { 0 };
+    cJSON *st = NULL;
+    int rc = 0;
+    /* Cheap check first: a pending key is rare, the lock is shared. */
+    if (account_load_json(s, name, &st, e) < 0)
+        return e->kind == ERR_NOT_FOUND ? 0 : -1;
+    bool pending = cJSON_GetObjectItemCaseSensitive(st, "pending_key") != NULL;
+    account_json_free(st);
+    st = NULL;
+    if (!pending)
+        return 0;
+    keylock_wait(&eng->account_locks, name, &hold);
+    if (account_load_json(s, name, &st, e) < 0)
+        rc = e->kind == ERR_NOT_FOUND ? 0 : -1;
+    else
+        rc = pending_settle(s, name, st, e);
+    if (rc == 0)
+        order_clients_drop(eng->clients, name);
+    keylock_release(&eng->account_locks, &hold);
+    account_json_free(st);
+    if (rc < 0)
+        log_warn("engine", "pending account key not settled", "name", name, "error", e->msg,
+                 NULL);
+    return rc;
+}
+
+/* Stores the new key as st's pending_key (version `ver`). This write comes before the CA
+ * call: where storage is read-only, the rotation stops here. */
+static int pending_store(struct fw_storage *s, const char *name, cJSON *st, int ver,
+                         const struct crypto_key *key, struct err *e)
+{
+    char *pem = NULL;
+    cJSON *pk = cJSON_CreateObject();
+    int rc = -1;
+    if (!pk)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (crypto_key_to_pem(key, &pem, e) < 0)
+        goto out;
+    if (!cJSON_AddStringToObject(pk, "key_type", crypto_key_type_name(crypto_key_type_of(key))) ||
+        !cJSON_AddNumberToObject(pk, "key_version", ver) ||
+        !cJSON_AddNumberToObject(pk, "key_creation_date", (double)time(NULL)) ||
+        !cJSON_AddStringToObject(pk, "private_key", pem)) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
+    cJSON_AddItemToObject(st, "pending_key", pk);
+    pk = NULL;
+    rc = account_store(s, name, st, e);
+out:
+    if (pem)
+        OPENSSL_cleanse(pem, strlen(pem));
+    free(pem);
+    cJSON_Delete(pk);
+    return rc;
+}
+
+static cJSON *rotate_reply(const char *name, int old_ver, int new_ver, enum crypto_key_type kt)
+{
+    char date[40];
+    cJSON *r = cJSON_CreateObject();
+    engine_time_format((int64_t)time(NULL), date, sizeof date);
+    if (!r || !cJSON_AddStringToObject(r, "name", name) ||
+        !cJSON_AddNumberToObject(r, "old_active_key_version", old_ver) ||
+        !cJSON_AddNumberToObject(r, "new_active_key_version", new_ver) ||
+        !cJSON_AddNumberToObject(r, "active_key_version", new_ver) ||
+        !cJSON_AddStringToObject(r, "key_type", crypto_key_type_name(kt)) ||
+        !cJSON_AddStringToObject(r, "rotated_at", date)) {
+        cJSON_Delete(r);
+        return NULL;
+    }
+    return r;
+}
+
 static int account_rotate(const struct fw_req *req, const struct fw_data *d,
                           struct fw_resp *resp, struct err *e)
 {
     const char *name = fw_data_str(d, "name");
-    struct account *a = NULL;
-    struct acme_client *c = NULL;
+    struct account_conn conn = { 0 };
     struct crypto_key *key = NULL;
     struct acme_reply rep = { 0 };
     cJSON *st = NULL;
+    struct keylock hold = { 0 };
     enum crypto_key_type kt;
     int rc = -1;
     if (engine_name_check("name", name, e) < 0 ||
         check_key_type("key_type", fw_data_str(d, "key_type"), &kt, e) < 0)
         return -1;
-    pthread_mutex_lock(&acct_write_lock);
-    if (account_load(req->storage, name, &a, e) < 0) {
-        if (e->kind == ERR_NOT_FOUND)
-            err_set(e, ERR_INVALID, "name: no ACME account named %.128s", name);
+    if (fw_require_writable(req, e) < 0)
+        return -1;
+    acct_lock(req, name, &hold);
+    if (account_load_json(req->storage, name, &st, e) < 0)
+        goto out;   /* a missing account is a 404 naming it */
+    /* An earlier rotation that stopped half-way is settled first, so this one starts from
+     * the key the CA really holds. */
+    if (pending_settle(req->storage, name, st, e) < 0) {
+        if (e->kind != ERR_INTERNAL && e->kind != ERR_READ_ONLY)
+            err_set(e, ERR_INVALID, "name: an earlier key rotation of account %.128s is "
+                    "unresolved and the CA could not say which key it holds; try again later",
+                    name);
         goto out;
     }
     if (!fw_data_bool(d, "force")) {
@@ -611,58 +936,61 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
             goto out;
         }
     }
-    if (account_load_json(req->storage, name, &st, e) < 0)
-        goto out;
     const cJSON *akv = cJSON_GetObjectItemCaseSensitive(st, "active_key_version");
-    int old_ver = cJSON_IsNumber(akv) ? akv->valueint : 0, new_ver = 0;
-    const cJSON *k;
-    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(st, "keys")) {
-        int v = atoi(k->string);
-        if (v >= new_ver)
-            new_ver = v + 1;
-    }
-    if (crypto_key_generate(kt, &key, e) < 0 || account_client(a, &c, e) < 0)
+    int old_ver = cJSON_IsNumber(akv) ? akv->valueint : 0;
+    int new_ver = key_version_max(st) + 1;
+    const char *old_pem = json_str(account_json_active_key(st), "private_key");
+    if (!old_pem[0]) {
+        err_set(e, ERR_INTERNAL, "account %s: no active key in storage", name);
         goto out;
-    acme_client_set_deadline(c, req->deadline_ms);
-    if (acme_key_change(c, key, &rep, e) < 0) {
+    }
+    if (crypto_key_generate(kt, &key, e) < 0 ||
+        account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"),
+                          json_str(st, "account_url"), old_pem, &conn, e) < 0)
+        goto out;
+    acme_client_set_deadline(conn.acme, req->deadline_ms);
+    if (pending_store(req->storage, name, st, new_ver, key, e) < 0)
+        goto out;
+    if (acme_key_change(conn.acme, key, &rep, e) < 0) {
+        if (rep.problem.type) {
+            /* The CA answered no: the old key stays; drop the pending one. */
+            struct err de = { 0 };
+            cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
+            if (account_store(req->storage, name, st, &de) < 0)
+                log_warn("engine", "refused key rotation: pending key not dropped (settled "
+                         "on the next request)", "name", name, "error", de.msg, NULL);
+        } else {
+            log_warn("engine", "key rotation outcome unknown: the pending key is settled on "
+                     "the next request", "name", name, "error", e->msg, NULL);
+        }
         acme_fail(e, &rep, "name", "the CA refused the key change");
         goto out;
     }
-    /* The CA now knows only the new key: store it before anything else can fail. */
-    int64_t now = (int64_t)time(NULL);
-    if (add_key_version(st, new_ver, key, now, e) < 0)
+    if (pending_promote(st, e) < 0)
         goto out;
-    cJSON_DeleteItemFromObjectCaseSensitive(st, "last_updated_date");
-    cJSON_AddNumberToObject(st, "last_updated_date", (double)now);
     if (account_store(req->storage, name, st, e) < 0) {
-        log_error("engine", "acme key rotated at the CA but not stored", "name", name, NULL);
+        /* The new key is in storage as pending_key: the next request promotes it. */
+        log_error("engine", "acme key rotated at the CA; promoting the stored pending key "
+                  "failed (settled on the next request)", "name", name, "error", e->msg, NULL);
         goto out;
     }
-    char date[40], oldv[24], newv[24];
-    engine_time_format(now, date, sizeof date);
+    char oldv[24], newv[24];
     snprintf(oldv, sizeof oldv, "%d", old_ver);
     snprintf(newv, sizeof newv, "%d", new_ver);
     log_info("engine", "acme account key rotated", "name", name, "old_key_version", oldv,
              "new_key_version", newv, NULL);
-    resp->data = cJSON_CreateObject();
-    if (!resp->data) {
+    if (!(resp->data = rotate_reply(name, old_ver, new_ver, kt))) {
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    cJSON_AddStringToObject(resp->data, "name", name);
-    cJSON_AddNumberToObject(resp->data, "old_active_key_version", old_ver);
-    cJSON_AddNumberToObject(resp->data, "new_active_key_version", new_ver);
-    cJSON_AddNumberToObject(resp->data, "active_key_version", new_ver);
-    cJSON_AddStringToObject(resp->data, "key_type", crypto_key_type_name(kt));
-    cJSON_AddStringToObject(resp->data, "rotated_at", date);
     rc = 0;
 out:
-    pthread_mutex_unlock(&acct_write_lock);
-    acme_client_free(c);
+    acct_changed(req, name);
+    acct_unlock(req, &hold);
+    account_conn_close(&conn);
     crypto_key_free(key);
     acme_reply_clear(&rep);
-    account_free(a);
-    cJSON_Delete(st);
+    account_json_free(st);
     return rc;
 }
 
@@ -692,6 +1020,7 @@ static const struct fw_field account_fields[] = {
       .desc = "Email addresses the CA may contact about the account; at least one. Kept in "
               "the order given. Fixed after creation." },
     { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .empty_is_default = true,
       .desc = "Account key type: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or rsa-8192. "
               "Fixed after creation (use rotate-key)." },
     { "eab_kid", FW_TYPE_STRING,
@@ -725,6 +1054,7 @@ static const struct fw_field account_import_fields[] = {
 static const struct fw_field account_rotate_fields[] = {
     { "name", FW_TYPE_STRING, .required = true, .desc = acct_name_desc },
     { "key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = acct_key_types,
+      .empty_is_default = true,
       .desc = "Type of the new account key: ec-256, ec-384, ec-521, rsa-2048, rsa-4096 or "
               "rsa-8192." },
     { "force", FW_TYPE_BOOL, .def = "false",
@@ -749,7 +1079,11 @@ static const char account_import_help[] =
 static const char account_rotate_help[] =
     "Generates a new account key and rolls the account over to it at the CA (ACME\n"
     "keyChange). The new key version becomes active; older versions stay for the record.\n"
-    "Refused while the account's roles have active orders, unless force=true.";
+    "Refused while the account's roles have active orders, unless force=true. After a\n"
+    "forced rotation the pending challenges of those orders carry the new key's\n"
+    "authorization (RFC 8555 8.1): read each challenge again and publish what it says.\n"
+    "The new key is stored as pending before the CA is asked and promoted after; if that\n"
+    "second write fails, the next use of the account asks the CA which key it holds.";
 
 static const char account_list_help[] = "Lists the names of the configured ACME accounts.";
 

@@ -36,7 +36,7 @@ static int lookup_cert(const struct fw_req *req, const struct fw_data *d, struct
         goto out;
     int64_t nb = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "not_before"));
     int64_t na = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "not_after"));
-    cJSON *ids = cJSON_CreateStringArray((const char *const *)o->identifiers,
+    cJSON *ids = cJSON_CreateStringArray((const char *const *)order_shown_identifiers(o),
                                          (int)o->n_identifiers);
     j = cJSON_CreateObject();
     if (!j || !ids || !cJSON_AddItemToObject(j, "identifiers", ids)) {
@@ -164,7 +164,7 @@ static cJSON *recent_info(const struct order *o)
 {
     char b1[32], b2[32];
     cJSON *ki = cJSON_CreateObject();
-    cJSON *idl = cJSON_CreateStringArray((const char *const *)o->identifiers,
+    cJSON *idl = cJSON_CreateStringArray((const char *const *)order_shown_identifiers(o),
                                          (int)o->n_identifiers);
     if (!ki || !idl || !cJSON_AddItemToObject(ki, "identifiers", idl)) {
         cJSON_Delete(idl);

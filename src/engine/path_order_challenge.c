@@ -1,8 +1,10 @@
 /* path_order_challenge.c: role/:name/order/:order_id/challenge (and the older spelling
- * .../challenges). What a client must publish for one identifier and challenge type. The
- * answer comes from the stored order only, so it stays the same after the order completes
- * (Terraform re-reads it on every plan). */
+ * .../challenges). What a client must publish for one identifier and challenge type. A
+ * pending challenge's key authorization follows the account's current key (a forced
+ * rotate-key changes it, RFC 8555 §8.1); once the CA validated it, it stays as it was, so
+ * a completed order reads the same forever (Terraform re-reads it on every plan). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -44,7 +46,12 @@ int order_pick_challenge(struct order *o, const struct fw_data *d, struct order_
                        "until it is awaiting-challenge-fulfillment", o->id,
                        order_status_name(o->status));
     }
-    int i = order_find_authz(o, ident);
+    /* The authorizations carry A-labels; a user may ask with the U-label sent. */
+    char *alabel = NULL;
+    if (idn_to_alabel(ident, &alabel, e) < 0)
+        return e->kind == ERR_INVALID ? err_wrap(e, "identifier") : -1;
+    int i = order_find_authz(o, alabel);
+    free(alabel);
     if (i < 0)
         return err_set(e, ERR_INVALID, "identifier: %s is not an identifier of order %s",
                        ident, o->id);
@@ -139,7 +146,9 @@ static int challenge_read(const struct fw_req *req, const struct fw_data *d,
     struct order_challenge *c = NULL;
     if (order_load_req(req, d, &o, e) < 0)
         return -1;
-    int rc = order_pick_challenge(o, d, &a, &c, e);
+    int rc = order_key_auths_current(req->storage, o, e);
+    if (rc == 0)
+        rc = order_pick_challenge(o, d, &a, &c, e);
     if (rc == 0) {
         resp->data = challenge_reply(o, a, c);
         if (!resp->data)
@@ -159,5 +168,8 @@ const struct fw_path path_order_challenge = {
     },
     .synopsis = "The token and key authorization of one challenge of an order.",
     .description = "challenge_auth is the RFC 8555 key authorization (what http-01 serves); "
-                   "for dns-01 the TXT record value is dns_record_value.",
+                   "for dns-01 the TXT record value is dns_record_value. A pending "
+                   "challenge's values follow the account's current key (they change after "
+                   "rotate-key force=true); a validated one keeps its value. identifier may "
+                   "be the name as sent or its A-label.",
 };

@@ -12,6 +12,7 @@ static const struct fw_field fetch_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true, .desc = "Name of the role." },
     { .name = "order_id", .type = FW_TYPE_STRING, .required = true, .desc = "The order id." },
     { .name = "certificate_format", .type = FW_TYPE_STRING, .def = "pem", .query = true,
+      .empty_is_default = true,
       .desc = "pem (default), der (base64 DER) or pem_bundle (certificate and chain)." },
     { 0 }
 };
@@ -19,8 +20,6 @@ static const struct fw_field fetch_fields[] = {
 int order_cert_format(const struct fw_data *d, const char **out, struct err *e)
 {
     const char *format = fw_data_str(d, "certificate_format");
-    if (!format[0])
-        format = "pem";
     if (strcmp(format, "pem") != 0 && strcmp(format, "der") != 0 &&
         strcmp(format, "pem_bundle") != 0)
         return err_set(e, ERR_INVALID,

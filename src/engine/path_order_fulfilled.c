@@ -1,7 +1,7 @@
 /* path_order_fulfilled.c: role/:name/order/:order_id/fulfilled-challenge. Records that the
  * user published a challenge, then lets the worker tell the CA (so the reply does not wait
- * on the CA). Repeating the call, or racing two of them, is harmless: the second finds the
- * challenge already marked. */
+ * on the CA). Repeating the call, or racing two of them, is harmless: the order's lock
+ * orders them, the second finds the challenge already marked and changes nothing. */
 #include <string.h>
 
 #include <cJSON.h>
@@ -82,10 +82,12 @@ static int fulfilled_write(const struct fw_req *req, const struct fw_data *d,
     struct role *r = NULL;
     struct order_authz *a = NULL;
     struct order_challenge *c = NULL;
+    struct engine *eng = req->backend;
+    struct keylock hold = { 0 };
     bool changed = false;
     int rc = -1;
 
-    if (order_load_for_update(req->storage, role, id, &o, e) < 0)
+    if (order_load_for_update(eng, req->storage, role, id, &hold, &o, e) < 0)
         return -1;
     if (order_pick_challenge(o, d, &a, &c, e) < 0)
         goto out;
@@ -109,7 +111,9 @@ static int fulfilled_write(const struct fw_req *req, const struct fw_data *d,
     }
     rc = 0;
 out:
-    order_lock_release(id);
+    keylock_release(&eng->order_locks, &hold);
+    /* After the release, so the advance it starts never waits for this request. A kick
+     * for an order being advanced is not lost: the worker advances it once more. */
     if (rc == 0 && changed)
         order_worker_kick(req->backend, id);
     role_free(r);

@@ -22,10 +22,12 @@ static const struct fw_field new_order_fields[] = {
       .desc = "Name of the role to order under." },
     { .name = "identifiers", .type = FW_TYPE_COMMA_STRING_SLICE,
       .desc = "DNS names for the certificate (identifier workflow: Vault makes the key). "
-              "Give identifiers or csr, not both." },
+              "Unicode names (U-labels) are ordered as their IDNA2008 A-labels. Give "
+              "identifiers or csr, not both." },
     { .name = "csr", .type = FW_TYPE_STRING, .pem = pem_csr,
-      .desc = "PEM certificate signing request (CSR workflow: the key stays with you). "
-              "Give identifiers or csr, not both." },
+      .desc = "PEM certificate signing request (CSR workflow: the key stays with you). Its "
+              "names must be A-labels (xn--...); a U-label SAN is refused. Give identifiers "
+              "or csr, not both." },
     { 0 }
 };
 
@@ -114,6 +116,26 @@ static char **list_copy(const cJSON *list, size_t *n)
     return v;
 }
 
+/* The A-labels of the n names in sent (*out new, NULL-terminated); *unicode tells whether
+ * any name was sent as a U-label. ERR_INVALID naming identifiers for a bad IDN. */
+static int alabels(char *const *sent, size_t n, char ***out, bool *unicode, struct err *e)
+{
+    char **v = calloc(n + 1, sizeof *v);
+    *unicode = false;
+    *out = NULL;
+    if (!v)
+        return err_set(e, ERR_INTERNAL, "new-order: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (idn_to_alabel(sent[i], &v[i], e) < 0) {
+            crypto_strv_free(v);
+            return e->kind == ERR_INVALID ? err_wrap(e, "identifiers") : -1;
+        }
+        *unicode = *unicode || strcmp(v[i], sent[i]) != 0;
+    }
+    *out = v;
+    return 0;
+}
+
 /* The CSR workflow: the CSR's DNS names must pass the role. *out is a new, unsaved order
  * holding the CSR byte for byte. */
 static int order_from_csr(const struct fw_req *req, const struct role *r, const char *name,
@@ -135,8 +157,15 @@ static int order_from_csr(const struct fw_req *req, const struct role *r, const 
                 ci.ip_addrs[0]);
         goto out;
     }
-    for (n = 0; ci.dns_names && ci.dns_names[n]; n++)
-        ;
+    for (n = 0; ci.dns_names && ci.dns_names[n]; n++) {
+        /* A certificate's dNSName is an IA5String of A-labels (RFC 5280 §7.2); a CA refuses
+         * anything else, and converting would change what the CSR's owner signed. */
+        if (!idn_is_ascii(ci.dns_names[n])) {
+            err_set(e, ERR_INVALID, "csr: %.200s is a Unicode name (U-label); a CSR must "
+                    "carry it as an A-label (xn--...), as certificates do", ci.dns_names[n]);
+            goto out;
+        }
+    }
     if (n == 0) {
         err_set(e, ERR_INVALID, "csr: has no DNS names (common name or SANs)");
         goto out;
@@ -168,14 +197,19 @@ static int order_from_identifiers(const struct fw_req *req, const struct role *r
 {
     struct crypto_key *key = NULL;
     struct order *o = NULL;
-    char **ids = NULL, *key_pem = NULL, *probe_csr = NULL;
+    char **sent = NULL, **ids = NULL, *key_pem = NULL, *probe_csr = NULL;
     size_t n = 0;
+    bool unicode = false;
     int rc = -1;
 
-    if (!(ids = list_copy(list, &n))) {
+    if (!(sent = list_copy(list, &n))) {
         err_set(e, ERR_INTERNAL, "new-order: out of memory");
         goto out;
     }
+    /* Everything from here on (policy, CSR, CA) sees the A-labels; the user's spelling is
+     * kept beside them for the replies. */
+    if (alabels(sent, n, &ids, &unicode, e) < 0)
+        goto out;
     if (check_identifiers(r, req, ids, n, "identifiers", e) < 0)
         goto out;
     /* Make the key and a CSR now, so a name the CSR cannot carry is refused here and
@@ -193,6 +227,10 @@ static int order_from_identifiers(const struct fw_req *req, const struct role *r
     if (order_new(name, r->acme_account_name, ORDER_WF_IDENTIFIERS, (const char *const *)ids,
                   n, &o, e) < 0)
         goto out;
+    if (unicode) {
+        o->requested = sent;
+        sent = NULL;
+    }
     free(o->key_type);
     if (!(o->key_type = strdup(crypto_key_type_name(r->csr_key_type)))) {
         err_set(e, ERR_INTERNAL, "new-order: out of memory");
@@ -215,6 +253,7 @@ out:
     free(probe_csr);
     crypto_key_free(key);
     crypto_strv_free(ids);
+    crypto_strv_free(sent);
     order_free(o);
     return rc;
 }
@@ -236,11 +275,8 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
         return err_set(e, ERR_INVALID, has_ids ? "identifiers, csr: give one, not both"
                                                : "identifiers, csr: one of them is required");
     }
-    if (role_load(req->storage, name, &r, e) < 0) {
-        if (e->kind == ERR_NOT_FOUND)
-            err_set(e, ERR_INVALID, "name: role %s does not exist", name);
-        goto out;
-    }
+    if (role_load(req->storage, name, &r, e) < 0)
+        goto out;   /* a missing role is a 404 naming it */
     if (account_load(req->storage, r->acme_account_name, &acct, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "name: role %s uses acme account %s, which does not exist",
@@ -251,8 +287,20 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
                        : order_from_identifiers(req, r, name, list, &o, e);
     if (made < 0)
         goto out;
-    if (order_save(req->storage, o, e) < 0)
+    if (order_save(req->storage, o, e) < 0) {
+        /* The order's object is the commit point (order_save): it is not there, so its key
+         * must not stay either. Best effort: a storage that just failed may fail again, and
+         * then the key is an orphan no order points to (logged, never used). */
+        if (o->workflow == ORDER_WF_IDENTIFIERS) {
+            char kpath[128];
+            struct err de;
+            snprintf(kpath, sizeof kpath, "order-key/%s", o->id);
+            if (req->storage->del(req->storage->ctx, kpath, &de) < 0)
+                log_warn("engine", "new-order failed; its key could not be removed",
+                         "order_id", o->id, "error", de.msg, NULL);
+        }
         goto out;
+    }
     log_info("engine", "order created", "order_id", o->id, "role", name,
              "workflow", order_workflow_name(o->workflow), NULL);
     if (!(resp->data = order_view_created(o))) {
@@ -276,7 +324,13 @@ const struct fw_path path_order_new = {
         [FW_UPDATE] = { new_order, "Place a certificate order." },
     },
     .synopsis = "Place a certificate order with the role's ACME CA.",
-    .description = "Give identifiers (Vault makes the key and CSR) or a PEM csr (you keep "
+    .description = "Unicode names: identifiers such as räksmörgås.se are checked against the "
+                   "role, put in the CSR and ordered at the CA as A-labels (IDNA2008: NFC, "
+                   "lower case, punycode: xn--rksmrgs-5wao1o.se); replies keep identifiers "
+                   "as sent and add acme_identifiers with the A-labels, and every order "
+                   "endpoint takes either spelling. A CSR must already carry A-labels (a "
+                   "U-label SAN is a 400: CAs refuse them and the CSR is signed as is). "
+                   "Give identifiers (Vault makes the key and CSR) or a PEM csr (you keep "
                    "the key). The reply's order_id is used by every other order endpoint; "
                    "the order moves on in the background.",
 };

@@ -16,7 +16,7 @@
 static const struct fw_field revoke_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true, .desc = "Name of the role." },
     { .name = "order_id", .type = FW_TYPE_STRING, .required = true, .desc = "The order id." },
-    { .name = "reason", .type = FW_TYPE_STRING, .def = "unspecified",
+    { .name = "reason", .type = FW_TYPE_STRING, .def = "unspecified", .empty_is_default = true,
       .desc = "unspecified, key_compromise, ca_compromise, affiliation_changed, superseded, "
               "cessation_of_operation, certificate_hold, remove_from_crl, "
               "privilege_withdrawn or aa_compromise (hyphens accepted too)." },
@@ -43,12 +43,12 @@ static cJSON *revoke_reply(const struct order *o)
 
 /* Asks the CA, within the request's deadline; ERR_INVALID with the CA's words when it
  * refuses (already revoked counts as done). */
-static int revoke_at_ca(const struct fw_req *req, const struct order *o, int code,
-                        struct err *e)
+static int revoke_at_ca(struct engine *eng, const struct fw_req *req, const struct order *o,
+                        int code, struct err *e)
 {
     struct fw_storage *s = req->storage;
     struct account *acct = NULL;
-    struct acme_client *client = NULL;
+    struct account_conn conn = { 0 };
     struct acme_reply rep;
     cJSON *rec = NULL;
     int rc = -1;
@@ -61,16 +61,18 @@ static int revoke_at_ca(const struct fw_req *req, const struct order *o, int cod
         err_set(e, ERR_INTERNAL, "certificate %s: stored record has no certificate", o->serial);
         goto out;
     }
+    struct err se = { 0 };
+    account_settle(eng, s, o->account, &se);   /* sign with the key the CA holds */
     if (account_load(s, o->account, &acct, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             err_set(e, ERR_INVALID, "order_id: the order's acme account %s no longer exists",
                     o->account);
         goto out;
     }
-    if (account_client(acct, &client, e) < 0)
+    if (account_conn(acct, &conn, e) < 0)
         goto out;
-    acme_client_set_deadline(client, req->deadline_ms);
-    if (acme_revoke_cert(client, pem, code, NULL, &rep, e) < 0) {
+    acme_client_set_deadline(conn.acme, req->deadline_ms);
+    if (acme_revoke_cert(conn.acme, pem, code, NULL, &rep, e) < 0) {
         const char *name = acme_problem_name(&rep.problem);
         if (strcmp(name, "alreadyRevoked") == 0) {
             rc = 0;
@@ -84,7 +86,7 @@ static int revoke_at_ca(const struct fw_req *req, const struct order *o, int cod
     rc = 0;
 out:
     acme_reply_clear(&rep);
-    acme_client_free(client);
+    account_conn_close(&conn);
     account_free(acct);
     cJSON_Delete(rec);
     return rc;
@@ -95,10 +97,10 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
 {
     const char *id = fw_data_str(d, "order_id");
     const char *reason = fw_data_str(d, "reason");
+    struct engine *eng = req->backend;
+    struct keylock hold = { 0 };
     struct order *o = NULL;
     int rc = -1;
-    if (!reason[0])
-        reason = "unspecified";
     int code = order_revoke_reason_parse(reason);
     if (code < 0)
         return err_set(e, ERR_INVALID,
@@ -106,7 +108,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                        "affiliation_changed, superseded, cessation_of_operation, "
                        "certificate_hold, remove_from_crl, privilege_withdrawn, aa_compromise",
                        reason);
-    if (order_load_for_update(req->storage, fw_data_str(d, "name"), id, &o, e) < 0)
+    if (order_load_for_update(eng, req->storage, fw_data_str(d, "name"), id, &hold, &o, e) < 0)
         return -1;
     if (o->status == ORDER_REVOKED) {
         rc = (resp->data = revoke_reply(o)) ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
@@ -117,7 +119,13 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
                 "certificate can be revoked", o->id, order_status_name(o->status));
         goto out;
     }
-    if (revoke_at_ca(req, o, code, e) < 0)
+    /* The CA's revocation cannot be undone, so this node first shows it can write: the
+     * order is stored unchanged (a standby's read-only storage stops the request here and
+     * the host forwards it). Should the save after the CA call fail, the order still says
+     * completed and a repeated revoke finds it alreadyRevoked at the CA: nothing is lost. */
+    if (fw_require_writable(req, e) < 0 || order_save(req->storage, o, e) < 0)
+        goto out;
+    if (revoke_at_ca(eng, req, o, code, e) < 0)
         goto out;
     char *rn = strdup(order_revoke_reason_name(code));
     if (!rn) {
@@ -139,7 +147,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
     }
     rc = 0;
 out:
-    order_lock_release(id);
+    keylock_release(&eng->order_locks, &hold);
     order_free(o);
     return rc;
 }

@@ -184,20 +184,28 @@ static int role_apply(const struct fw_req *req, const struct fw_data *d, cJSON *
     return 0;
 }
 
-static int role_write(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
-                      struct err *e)
+/* The write itself; the caller holds the role's lock. A new role's account is checked,
+ * and the role stored, under the account's lock: account DELETE holds the same lock across
+ * its "no role uses it" check and its delete, so a role can never end up naming a deleted
+ * account. */
+static int role_write_locked(const struct fw_req *req, const struct fw_data *d,
+                             const char *name, const char *key, struct fw_resp *resp,
+                             struct err *e)
 {
-    const char *name = fw_data_str(d, "name");
-    char key[300];
+    struct engine *eng = req->backend;
+    struct keylock acct_hold = { 0 };
     cJSON *role = NULL;
     int rc = -1;
-    if (role_key(name, key, sizeof key, e) < 0)
-        return -1;
     if (fw_storage_get_json(req->storage, key, &role, e) < 0)
         return -1;
     bool is_new = role == NULL;
     int64_t now = (int64_t)time(NULL);
     if (is_new) {
+        const char *acct = fw_data_str(d, "acme_account_name");
+        if (acct[0] && engine_name_check("acme_account_name", acct, e) < 0)
+            return -1;
+        if (acct[0])
+            keylock_wait(&eng->account_locks, acct, &acct_hold);
         role = cJSON_CreateObject();
         if (!role || !cJSON_AddStringToObject(role, "name", name) ||
             !cJSON_AddNumberToObject(role, "creation_date", (double)now)) {
@@ -219,7 +227,25 @@ static int role_write(const struct fw_req *req, const struct fw_data *d, struct 
         goto out;
     rc = 0;
 out:
+    keylock_release(&eng->account_locks, &acct_hold);
     cJSON_Delete(role);
+    return rc;
+}
+
+/* Role writes are read-modify-write: the role's lock keeps two of them from losing each
+ * other's change. */
+static int role_write(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
+                      struct err *e)
+{
+    struct engine *eng = req->backend;
+    const char *name = fw_data_str(d, "name");
+    struct keylock hold = { 0 };
+    char key[300];
+    if (role_key(name, key, sizeof key, e) < 0)
+        return -1;
+    keylock_wait(&eng->role_locks, name, &hold);
+    int rc = role_write_locked(req, d, name, key, resp, e);
+    keylock_release(&eng->role_locks, &hold);
     return rc;
 }
 
@@ -232,8 +258,8 @@ static int role_read(const struct fw_req *req, const struct fw_data *d, struct f
         return -1;
     if (fw_storage_get_json(req->storage, key, &role, e) < 0)
         return -1;
-    if (!role)
-        return 0;   /* nil response: 404 with no data, what clients read as "gone" */
+    if (!role)   /* 404 naming the role; clients read any 404 without data as "gone" */
+        return err_set(e, ERR_NOT_FOUND, "role %s: not found", fw_data_str(d, "name"));
     int rc = role_reply(role, &resp->data, e);
     cJSON_Delete(role);
     return rc;
@@ -242,25 +268,36 @@ static int role_read(const struct fw_req *req, const struct fw_data *d, struct f
 static int role_delete(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
                        struct err *e)
 {
+    struct engine *eng = req->backend;
     const char *name = fw_data_str(d, "name");
+    struct keylock hold = { 0 };
     char key[300];
     cJSON *role = NULL;
+    int rc = -1;
     if (role_key(name, key, sizeof key, e) < 0)
         return -1;
+    keylock_wait(&eng->role_locks, name, &hold);
     if (fw_storage_get_json(req->storage, key, &role, e) < 0)
-        return -1;
-    if (!role)
-        return 0;   /* deleting what is not there succeeds (Terraform destroy retries) */
+        goto out;
+    if (!role) {
+        rc = 0;   /* deleting what is not there succeeds (Terraform destroy retries) */
+        goto out;
+    }
     cJSON_Delete(role);
     if (!fw_data_bool(d, "force")) {
         bool active = false;
         if (orders_role_has_active(req->storage, name, &active, e) < 0)
-            return -1;
-        if (active)
-            return err_set(e, ERR_INVALID, "role %.128s has active orders: wait for them to "
-                           "finish or delete with force=true", name);
+            goto out;
+        if (active) {
+            err_set(e, ERR_INVALID, "role %.128s has active orders: wait for them to finish "
+                    "or delete with force=true", name);
+            goto out;
+        }
     }
-    return req->storage->del(req->storage->ctx, key, e);
+    rc = req->storage->del(req->storage->ctx, key, e);
+out:
+    keylock_release(&eng->role_locks, &hold);
+    return rc;
 }
 
 static int role_list(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
@@ -282,15 +319,19 @@ static const struct fw_field role_fields[] = {
               "{{identity.groups.names.<group>}}, {{identity.groups.ids.<id>.name}}; an entry "
               "whose template cannot be resolved for the requester allows nothing." },
     { "allowed_domain_options", FW_TYPE_COMMA_STRING_SLICE,
-      .desc = "How allowed_domains match: bare_domains (the names themselves), subdomains "
-              "(names below them), wildcards (wildcard identifiers), globs ('*' in entries)." },
+      .desc = "How allowed_domains match. None: each entry allows exactly its own name. "
+              "bare_domains: that exact match, kept alongside the other options. subdomains: "
+              "names below an entry, not the entry itself. wildcards: wildcard identifiers "
+              "(*.D for an entry *.D, or below D with subdomains) and www.D; required for any "
+              "*. identifier. globs: '*' in an entry matches any characters, dots included." },
     { "allowed_challenge_types", FW_TYPE_COMMA_STRING_SLICE, .def = "http-01,dns-01,tls-alpn-01",
       .desc = "ACME challenge types clients may fulfil: http-01, dns-01, tls-alpn-01." },
     { "csr_generate_key_type", FW_TYPE_STRING, .def = "ec-256", .allowed = role_key_types,
+      .empty_is_default = true,
       .desc = "Key type Vault generates in the identifier workflow: ec-256, ec-384, ec-521, "
               "rsa-2048 or rsa-4096." },
     { "csr_identifier_population", FW_TYPE_STRING, .def = "cn_first",
-      .allowed = role_populations,
+      .allowed = role_populations, .empty_is_default = true,
       .desc = "How identifiers fill the generated CSR: cn_first (the first identifier is the "
               "common name, all are SANs) or sans_only (no common name)." },
     { "dns_provider_name", FW_TYPE_STRING,
@@ -308,10 +349,21 @@ static const struct fw_field role_list_fields[] = { { 0 } };
 
 static const char role_help[] =
     "A role is the policy for certificate orders: which ACME account they use, which\n"
-    "domains may be requested (allowed_domains, interpreted through allowed_domain_options:\n"
-    "bare_domains, subdomains, wildcards, globs), which ACME challenge types clients may\n"
-    "fulfil, and how the identifier workflow builds its key and CSR. Unicode and punycode\n"
-    "spellings of a name are the same name; matching ignores case and a trailing dot.\n"
+    "domains may be requested (allowed_domains, interpreted through allowed_domain_options),\n"
+    "which ACME challenge types clients may fulfil, and how the identifier workflow builds\n"
+    "its key and CSR. How allowed_domain_options read allowed_domains:\n"
+    "  (none)        an entry allows exactly its own name (foo.example.com allows\n"
+    "                foo.example.com, not example.com); '*' is then a plain character\n"
+    "  bare_domains  the same exact match, kept when other options are set: with\n"
+    "                subdomains, example.com allows example.com and foo.example.com\n"
+    "  subdomains    names below an entry at any depth, not the entry itself\n"
+    "  wildcards     wildcard identifiers: *.example.com for the entry *.example.com (or\n"
+    "                for the entry example.com with subdomains), and www.example.com; every\n"
+    "                *. identifier needs this option\n"
+    "  globs         '*' in an entry matches any run of characters, dots included\n"
+    "                (*.example.com allows foo.example.com and baz.foo.example.com)\n"
+    "Unicode and punycode spellings of a name are the same name; matching ignores case\n"
+    "and a trailing dot.\n"
     "Writing an existing role updates the fields sent; acme_account_name cannot change.\n"
     "Deleting a role with active orders needs force=true (body or query parameter).";
 

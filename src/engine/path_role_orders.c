@@ -22,6 +22,8 @@ static int active_list(const struct fw_req *req, const struct fw_data *d, struct
     char prefix[300], **keys = NULL, **ids = NULL;
     size_t n = 0, cap = 0;
     int rc = -1;
+    if (role_require(req->storage, fw_data_str(d, "name"), e) < 0)
+        return -1;
     snprintf(prefix, sizeof prefix, "role-active/%s/", fw_data_str(d, "name"));
     if (req->storage->list(req->storage->ctx, prefix, &keys, e) < 0)
         return -1;
@@ -69,6 +71,7 @@ static const struct fw_field cached_fields[] = {
     { .name = "min_validity_percentage", .type = FW_TYPE_INT, .query = true,
       .desc = "Minimum share (0-100) of its lifetime the certificate must have left." },
     { .name = "certificate_format", .type = FW_TYPE_STRING, .def = "pem", .query = true,
+      .empty_is_default = true,
       .desc = "pem (default), der or pem_bundle." },
     { 0 }
 };
@@ -101,6 +104,8 @@ static int cached_read(const struct fw_req *req, const struct fw_data *d, struct
                        (long long)pct);
     if (has_dur && dur < 0)
         return err_set(e, ERR_INVALID, "min_validity_duration: must not be negative");
+    if (role_require(req->storage, role, e) < 0)
+        return -1;
     if (!(ids = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *ids)))
         return err_set(e, ERR_INTERNAL, "cached: out of memory");
     const cJSON *it;
@@ -110,7 +115,13 @@ static int cached_read(const struct fw_req *req, const struct fw_data *d, struct
             err_set(e, ERR_INVALID, "identifiers: empty identifier");
             goto out;
         }
-        ids[n++] = (char *)s;   /* borrowed from the request */
+        /* The cache key is over the A-labels the certificate carries. */
+        if (idn_to_alabel(s, &ids[n], e) < 0) {
+            if (e->kind == ERR_INVALID)
+                err_wrap(e, "identifiers");
+            goto out;
+        }
+        n++;
     }
     if (order_cache_key(role, ids, n, key, sizeof key, e) < 0)
         goto out;
@@ -118,12 +129,12 @@ static int cached_read(const struct fw_req *req, const struct fw_data *d, struct
         goto out;
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ptr, "order_id"));
     struct err le;
-    rc = 0;   /* from here on, "nothing qualifies" is a nil response (404) */
+    /* From here on, "nothing qualifies" is a 404 saying so, for GET and POST alike. */
+    err_set(e, ERR_NOT_FOUND, "role %.100s has no cached certificate for these identifiers "
+            "with the validity asked for", role);
     if (!id || order_load_for_role(req->storage, role, id, &o, &le) < 0) {
-        if (id && le.kind != ERR_NOT_FOUND) {
+        if (id && le.kind != ERR_NOT_FOUND)
             *e = le;
-            rc = -1;
-        }
         goto out;
     }
     if (o->status != ORDER_COMPLETED || !o->serial[0])
@@ -144,7 +155,7 @@ out:
     cJSON_Delete(rec);
     cJSON_Delete(ptr);
     order_free(o);
-    free(ids);
+    fw_strv_free(ids);
     return rc;
 }
 

@@ -250,10 +250,22 @@ static bool is_subdomain(const char *name, const char *parent)
     return n > p + 1 && name[n - p - 1] == '.' && strcmp(name + n - p, parent) == 0;
 }
 
+/* The rules, read from the overview's matching table as a whole (its notes included):
+ *   no option      an entry allows exactly its own name ("foo.example.com | none" allows
+ *                  foo.example.com); '*' in an entry is then a literal, matching nothing
+ *   bare_domains   the same exact match, kept when other options are set (on its own it
+ *                  "does nothing" beyond the default; with subdomains it re-admits the
+ *                  parent, which subdomains alone forbids)
+ *   subdomains     names below an entry (any depth), not the entry itself
+ *   wildcards      wildcard identifiers "*.D" for an entry "*.D" (and, with subdomains, for
+ *                  an entry D or its parents), plus www.D; required for any "*." identifier
+ *   globs          '*' in an entry matches any run of characters, dots included */
 bool policy_entry_allows(const char *entry, unsigned opts, const char *ident)
 {
     bool ident_wild = strncmp(ident, "*.", 2) == 0;
     bool entry_glob = strchr(entry, '*') != NULL;
+    bool exact = (opts & ROLE_DOM_BARE) ||
+                 !(opts & (ROLE_DOM_SUBDOMAINS | ROLE_DOM_WILDCARDS | ROLE_DOM_GLOBS));
     if (ident_wild) {
         /* A wildcard certificate needs the wildcards option whatever else matches. */
         if (!(opts & ROLE_DOM_WILDCARDS))
@@ -267,7 +279,7 @@ bool policy_entry_allows(const char *entry, unsigned opts, const char *ident)
                (strcmp(ident + 2, entry) == 0 || is_subdomain(ident + 2, entry));
     }
     if (!entry_glob) {
-        if ((opts & ROLE_DOM_BARE) && strcmp(entry, ident) == 0)
+        if (exact && strcmp(entry, ident) == 0)
             return true;
         return (opts & ROLE_DOM_SUBDOMAINS) && is_subdomain(ident, entry);
     }

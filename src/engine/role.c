@@ -167,6 +167,15 @@ int role_load(struct fw_storage *s, const char *name, struct role **out, struct 
     return rc;
 }
 
+int role_require(struct fw_storage *s, const char *name, struct err *e)
+{
+    struct role *r = NULL;
+    if (role_load(s, name, &r, e) < 0)
+        return -1;
+    role_free(r);
+    return 0;
+}
+
 void role_free(struct role *r)
 {
     if (!r)

@@ -140,7 +140,12 @@ int fw_data_build(const struct fw_path *p, const cJSON *body, const cJSON *captu
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(captures, f->name);
         if (!in)
             in = cJSON_GetObjectItemCaseSensitive(body, f->name);
-        if (in && !cJSON_IsNull(in)) {
+        if (in && f->def && f->empty_is_default && cJSON_IsString(in) &&
+            in->valuestring && !in->valuestring[0]) {
+            if (convert_default(f, &d->vals[i], e) != 0)
+                goto fail;
+            d->vals[i].present = true;   /* the client did ask, for the default */
+        } else if (in && !cJSON_IsNull(in)) {
             if (fw_convert(f->type, in, &d->vals[i], e) != 0 ||
                 check_text(f, &d->vals[i], e) != 0 ||
                 check_allowed(f, &d->vals[i], e) != 0) {

@@ -63,6 +63,29 @@ static void error_response(struct fw_resp *resp, const char *msg)
         set_status(resp, FW_STATUS_INTERNAL, "internal error");
 }
 
+/* This node cannot write: the reply carries logical.ErrReadOnly's text and nothing else, so
+ * the host forwards the request to the active node (OpenBao's standbys) instead of
+ * answering 500. Not a failure of ours: logged at debug. */
+static void read_only(const struct fw_req *req, struct fw_resp *resp, const struct err *e)
+{
+    log_debug(FW_LOG_MODULE, "storage is read-only on this node", "path",
+              req->path ? req->path : "", "request_id", req->id ? req->id : "", "error",
+              e->msg, NULL);
+    cJSON_Delete(resp->warnings);
+    resp->warnings = NULL;
+    set_status(resp, FW_STATUS_READ_ONLY, fw_read_only_msg);
+}
+
+/* The addressed object (order, role, account ...) does not exist: a 404 naming it for every
+ * operation. A nil response would say the same only for read and list; a write would answer
+ * 204, and `vault write` would print "Success!" for a mistyped order id. */
+static void not_found_response(struct fw_resp *resp, const char *msg)
+{
+    cJSON_Delete(resp->warnings);
+    resp->warnings = NULL;
+    set_status(resp, FW_STATUS_NOT_FOUND, msg && *msg ? msg : "not found");
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -136,6 +159,10 @@ static void handle_rollback(const struct fw_backend *b, const struct fw_req *req
     if (!b->periodic)
         return;
     if (b->periodic(req, &e) != 0) {
+        if (e.kind == ERR_READ_ONLY) {
+            read_only(req, resp, &e);   /* a standby: the host expects this text */
+            return;
+        }
         log_failure(req, "periodic function failed", &e);
         set_status(resp, FW_STATUS_INTERNAL, "internal error");
     }
@@ -165,7 +192,10 @@ static void call_handler(const struct fw_path *p, fw_handler fn, const struct fw
             error_response(resp, e.msg);
             break;
         case ERR_NOT_FOUND:
-            fw_resp_clear(resp);
+            not_found_response(resp, e.msg);
+            break;
+        case ERR_READ_ONLY:
+            read_only(req, resp, &e);
             break;
         default:
             log_failure(req, "request failed", &e);

@@ -50,6 +50,30 @@ void fw_strv_free(char **v)
     free(v);
 }
 
+const char fw_read_only_msg[] = "cannot write to readonly storage";
+
+bool fw_storage_err_is_read_only(const char *host_err)
+{
+    /* Contains, not equals: the host may wrap it ("put x: cannot write to ..."), and
+     * OpenBao's ShouldForward matches the same way. */
+    return host_err && strstr(host_err, fw_read_only_msg) != NULL;
+}
+
+int fw_require_writable(const struct fw_req *req, struct err *e)
+{
+    const uint32_t read_only = FW_REPL_PERF_SECONDARY | FW_REPL_DR_SECONDARY |
+                               FW_REPL_PERF_STANDBY;
+    uint32_t state = 0;
+    struct err ignored = { 0 };
+    struct fw_sysview *sv = req ? req->sysview : NULL;
+
+    if (!sv || !sv->replication_state || sv->replication_state(sv->ctx, &state, &ignored) != 0)
+        return 0;
+    if (state & read_only)
+        return err_set(e, ERR_READ_ONLY, "%s", fw_read_only_msg);
+    return 0;
+}
+
 bool fw_sysview_can_write(struct fw_sysview *sv)
 {
     const uint32_t read_only = FW_REPL_PERF_SECONDARY | FW_REPL_DR_SECONDARY |

@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "crypto.h"
+
 static const char *const op_names[FW_OP_COUNT] = {
     [FW_READ] = "read", [FW_CREATE] = "create", [FW_UPDATE] = "update",
     [FW_PATCH] = "patch", [FW_DELETE] = "delete", [FW_LIST] = "list",
@@ -66,6 +68,40 @@ static int copy_warnings(const cJSON *w, struct convert_reply *out)
     return 0;
 }
 
+/* Not found: a raw response (logical.RespondWithStatusCode's shape), the one reply form that
+ * gives a 404 with a clean message for every operation. A ProtoError CodedError would give
+ * the code but wrap the text in the core's multierror ("1 error occurred: ..."); a nil
+ * response is a 204 on writes. The body is base64, as the host decodes a string body. */
+static int not_found_response(const char *msg, struct convert_reply *out)
+{
+    cJSON *body = cJSON_CreateObject(), *errs = cJSON_AddArrayToObject(body, "errors");
+    cJSON *m = cJSON_CreateString(msg);
+    char *text = NULL, *b64 = NULL;
+    if (errs && m)
+        cJSON_AddItemToArray(errs, m);
+    else
+        cJSON_Delete(m);
+    if (errs && m && (text = cJSON_PrintUnformatted(body)))
+        b64 = crypto_b64_encode(text, strlen(text));
+    cJSON_Delete(body);
+    free(text);
+    cJSON *o = b64 ? cJSON_CreateObject() : NULL;
+    if (o && (!cJSON_AddNumberToObject(o, "http_status_code", 404) ||
+              !cJSON_AddStringToObject(o, "http_content_type", "application/json") ||
+              !cJSON_AddStringToObject(o, "http_raw_body", b64))) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    free(b64);
+    out->data_json = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!out->data_json)
+        return -1;
+    out->resp.data = out->data_json;
+    out->reply.response = &out->resp;
+    return 0;
+}
+
 /* An error response: data {"error": msg}, the host's 400 with a clean message. */
 static int user_error_response(const char *msg, struct convert_reply *out)
 {
@@ -108,11 +144,19 @@ int convert_response(const struct fw_resp *r, struct convert_reply *out)
     case FW_STATUS_USER_ERROR:
         rc = user_error_response(r->err_msg[0] ? r->err_msg : "invalid request", out);
         break;
+    case FW_STATUS_NOT_FOUND:
+        rc = not_found_response(r->err_msg[0] ? r->err_msg : "not found", out);
+        break;
     case FW_STATUS_UNSUPPORTED_PATH:
         set_error(out, CONVERT_ERR_UNSUPPORTED_PATH, "unsupported path");
         break;
     case FW_STATUS_UNSUPPORTED_OP:
         set_error(out, CONVERT_ERR_UNSUPPORTED_OP, "unsupported operation");
+        break;
+    case FW_STATUS_READ_ONLY:
+        /* Type 0 with logical.ErrReadOnly's text: the host's ProtoErrToErr makes it an
+         * error whose text logical.ShouldForward recognises. */
+        set_error(out, CONVERT_ERR_UNKNOWN, fw_read_only_msg);
         break;
     default:
         set_error(out, CONVERT_ERR_UNKNOWN, r->err_msg);

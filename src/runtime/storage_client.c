@@ -8,6 +8,13 @@
 
 #include "backend.pb-c.h"
 
+/* logical.ErrReadOnly (a standby's storage) is the one host error with its own kind: the
+ * framework passes it back intact so the host forwards the request. */
+static enum err_kind host_err_kind(const char *host_err)
+{
+    return fw_storage_err_is_read_only(host_err) ? ERR_READ_ONLY : ERR_INTERNAL;
+}
+
 static int storage_get(void *ctx, const char *key, char **val, size_t *len, struct err *e)
 {
     Pb__StorageGetArgs args = PB__STORAGE_GET_ARGS__INIT;
@@ -52,7 +59,9 @@ static int storage_put(void *ctx, const char *key, const char *val, size_t len, 
                     e) != 0)
         return err_wrap(e, "storage put %s", key);
     Pb__StoragePutReply *r = (Pb__StoragePutReply *)m;
-    int rc = r->err && *r->err ? err_set(e, ERR_INTERNAL, "storage put %s: %s", key, r->err) : 0;
+    int rc = r->err && *r->err ? err_set(e, host_err_kind(r->err), "storage put %s: %s", key,
+                                         r->err)
+                               : 0;
     protobuf_c_message_free_unpacked(m, NULL);
     return rc;
 }
@@ -66,7 +75,8 @@ static int storage_del(void *ctx, const char *key, struct err *e)
                     &pb__storage_delete_reply__descriptor, &m, e) != 0)
         return err_wrap(e, "storage delete %s", key);
     Pb__StorageDeleteReply *r = (Pb__StorageDeleteReply *)m;
-    int rc = r->err && *r->err ? err_set(e, ERR_INTERNAL, "storage delete %s: %s", key, r->err)
+    int rc = r->err && *r->err ? err_set(e, host_err_kind(r->err), "storage delete %s: %s", key,
+                                         r->err)
                                : 0;
     protobuf_c_message_free_unpacked(m, NULL);
     return rc;

@@ -132,17 +132,40 @@ static inline char *pe_mgmt_get(const char *path)
     return out;
 }
 
-/* Runs `step` until it is not ERR_RETRY (at most 6 times), as the engine would. */
-#define PE_STEP(e, call)                                                                  \
+/* The retry policy the tests share with the engine: a step that fails with ERR_RETRY (a
+ * badNonce streak longer than the client's re-sends, a timeout) is run again, at most 6
+ * times in all, as the order worker would; rc gets the last result. Macros, because the
+ * step is an expression evaluated afresh each time. */
+#define PE_RETRYING(e, rc, call)                                                          \
     do {                                                                                  \
-        int pe_rc_, pe_try_ = 0;                                                          \
+        int pe_try_ = 0;                                                                  \
         do {                                                                              \
             err_clear(&(e));                                                              \
-            pe_rc_ = (call);                                                              \
-        } while (pe_rc_ && (e).kind == ERR_RETRY && ++pe_try_ < 6 &&                    \
+            (rc) = (call);                                                                \
+        } while ((rc) && (e).kind == ERR_RETRY && ++pe_try_ < 6 &&                        \
                  fprintf(stderr, "step retried (ERR_RETRY): %s\n", (e).msg) > 0);       \
+    } while (0)
+
+/* A step that must succeed. */
+#define PE_STEP(e, call)                                                                  \
+    do {                                                                                  \
+        int pe_rc_;                                                                       \
+        PE_RETRYING(e, pe_rc_, call);                                                     \
         if (pe_rc_)                                                                       \
             fail_msg("%s: %s (kind %d)", #call, (e).msg, (e).kind);                      \
+    } while (0)
+
+/* A step the CA must refuse, retried the same way: under PEBBLE_WFE_NONCEREJECT a run of
+ * rejected nonces is not the refusal under test, so the assertion never depends on nonce
+ * luck. Afterwards e holds the refusal (not ERR_RETRY), for the caller to check. */
+#define PE_STEP_REFUSED(e, call)                                                          \
+    do {                                                                                  \
+        int pe_rc_;                                                                       \
+        PE_RETRYING(e, pe_rc_, call);                                                     \
+        if (!pe_rc_)                                                                      \
+            fail_msg("%s: succeeded; the CA should have refused it", #call);             \
+        if ((e).kind == ERR_RETRY)                                                        \
+            fail_msg("%s: still retryable after 6 tries: %s", #call, (e).msg);          \
     } while (0)
 
 /* Provisions the challenge `type` for one authorization through challtestsrv. */

@@ -18,7 +18,7 @@ static void test_eab(void **state)
     acme_directory_clear(&d);
 
     /* No binding. */
-    assert_int_equal(acme_new_account(c, contacts, true, NULL, &a, &rep, &e), -1);
+    PE_STEP_REFUSED(e, acme_new_account(c, contacts, true, NULL, &a, &rep, &e));
     fprintf(stderr, "without EAB: %s\n", e.msg);
     assert_int_equal(e.kind, ERR_UPSTREAM);
     assert_string_equal(acme_problem_name(&rep.problem), "externalAccountRequired");
@@ -27,7 +27,7 @@ static void test_eab(void **state)
     /* A wrong HMAC key. */
     struct acme_eab bad = { .kid = pe_env("PEBBLE_EAB_KID"),
                             .hmac_key_b64url = "c2VjcmV0LWJ1dC13cm9uZy1rZXktMDEyMzQ1Njc4OWFi" };
-    assert_int_equal(acme_new_account(c, contacts, true, &bad, &a, &rep, &e), -1);
+    PE_STEP_REFUSED(e, acme_new_account(c, contacts, true, &bad, &a, &rep, &e));
     fprintf(stderr, "wrong EAB key: %s\n", e.msg);
     assert_int_equal(e.kind, ERR_UPSTREAM);
     assert_non_null(rep.problem.type);

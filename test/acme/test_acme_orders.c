@@ -174,7 +174,7 @@ static void test_revoke_by_account(void **state)
     assert_int_equal(rep.http_status, 200);
     assert_pebble_status(pem, "Revoked");
     /* Again: the CA says alreadyRevoked, an upstream error naming it. */
-    assert_int_equal(acme_revoke_cert(f->c, pem, 1, NULL, &rep, &e), -1);
+    PE_STEP_REFUSED(e, acme_revoke_cert(f->c, pem, 1, NULL, &rep, &e));
     assert_int_equal(e.kind, ERR_UPSTREAM);
     assert_string_equal(acme_problem_name(&rep.problem), "alreadyRevoked");
     assert_non_null(strstr(e.msg, "acme: urn:ietf:params:acme:error:alreadyRevoked"));
@@ -245,7 +245,7 @@ static void test_rejected_identifier(void **state)
     struct acme_order o = { 0 };
     const char *ids[] = { "bad_name..example.com", NULL };
     struct acme_order_req req = { .identifiers = ids };
-    assert_int_equal(acme_new_order(f->c, &req, &o, &rep, &e), -1);
+    PE_STEP_REFUSED(e, acme_new_order(f->c, &req, &o, &rep, &e));
     assert_int_equal(e.kind, ERR_UPSTREAM);
     fprintf(stderr, "rejected identifier reports: %s\n", e.msg);
     assert_non_null(strstr(e.msg, "acme: urn:ietf:params:acme:error:"));

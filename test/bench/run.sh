@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 BUILD=${BUILD:-build}
 export BUILD
 rc=0
-for b in runtime_kv.sh "acme_vs_uacme.sh 20" orders.sh; do
+for b in runtime_kv.sh "acme_vs_uacme.sh 20" orders.sh engine_load.sh; do
     set -- $b
     [ -f "$1" ] || continue
     echo "=== bench: $b"

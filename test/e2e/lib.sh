@@ -4,9 +4,12 @@
 # "ok - <what>" or "not ok - <what>"; e2e_finish prints the counts and returns non-zero on
 # failure. Everything started here is stopped by PID from an EXIT trap.
 #
-# Environment: BUILD (default build) holds the plugin; build/dev-vault is the host.
-# With VAULT_ADDR and VAULT_TOKEN already set (a real Vault), e2e_start uses that server
-# and only mounts the engine (the plugin must be registered there as pki-external-ca).
+# Environment: BUILD (default build) holds the plugin. HOST=dev-vault (default) or
+# HOST=openbao picks the server (test/lib/host.sh). With E2E_SHARED_HOST=1 and the HOST_*
+# variables of a running server exported (test/e2e/run.sh does that for OpenBao: one server
+# for every script), e2e_start only mounts the engine there, afresh. With VAULT_ADDR and
+# VAULT_TOKEN already set (a real Vault), e2e_start uses that server and only mounts the
+# engine (the plugin must be registered there as pki-external-ca).
 
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -16,6 +19,10 @@ E2E_FAIL=0
 E2E_PIDS=()
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/e2e.XXXXXX")
 MOUNT=${MOUNT:-pki-external-ca}
+# shellcheck source=/dev/null
+source "$E2E_ROOT/test/lib/host.sh"
+E2E_OWN_HOST=""      # set when e2e_start started the server (stopped on exit)
+E2E_LOG_FROM=1       # first line of $HOST_LOG that belongs to this script
 
 e2e_cleanup() {
     local pid
@@ -23,6 +30,7 @@ e2e_cleanup() {
     for pid in "${E2E_PIDS[@]}"; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
+    [ -n "$E2E_OWN_HOST" ] && host_stop
     if [ -n "${E2E_KEEP:-}" ]; then echo "# kept $E2E_TMP"; else rm -rf "$E2E_TMP"; fi
 }
 trap e2e_cleanup EXIT
@@ -38,23 +46,28 @@ e2e_require() {
     return 1
 }
 
-# e2e_check_plugin_exits: stops dev-vault (plugins get GRPCController.Shutdown, so leak
-# reports are written) and fails on any plugin that exited with an error status other than
-# a SIGKILL the scenario sent itself: under `make asan` that is how a sanitizer report or
-# a crash shows up, even when the host's relaunch let the scenario carry on.
+# e2e_check_plugin_exits: stops the server this script started (plugins get
+# GRPCController.Shutdown, so leak reports are written; a shared server is left running and
+# only this script's mount is disabled) and fails on any plugin that exited with an error
+# status other than a SIGKILL the scenario sent itself: under `make asan` that is how a
+# sanitizer report or a crash shows up, even when the host's relaunch let the scenario carry
+# on. Only this script's part of the server log is read.
 e2e_check_plugin_exits() {
-    local log="$E2E_TMP/dev-vault.log" pid bad
-    [ -f "$log" ] || return 0
+    local log="${HOST_LOG:-}" pid bad part
+    [ -n "$log" ] && [ -f "$log" ] || return 0
     for pid in "${E2E_PIDS[@]}"; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     E2E_PIDS=()
-    bad=$(grep 'plugin process exited' "$log" | grep 'error=' | grep -v 'signal: killed')
-    if [ -z "$bad" ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+    if [ -n "$E2E_OWN_HOST" ]; then host_stop; E2E_OWN_HOST=""
+    elif [ -n "${E2E_SHARED_HOST:-}" ]; then host_curl DELETE "sys/mounts/$MOUNT" >/dev/null; fi
+    part=$(tail -n "+$E2E_LOG_FROM" "$log")
+    bad=$(grep 'plugin process exited' <<<"$part" | grep 'error=' | grep -v 'signal: killed')
+    if [ -z "$bad" ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$part"; then
         ok "no plugin process crashed or reported a sanitizer error"
     else
         not_ok "a plugin process crashed or reported a sanitizer error"
-        grep -E 'plugin process exited|Sanitizer|runtime error:' "$log" | head -20 | sed 's/^/#   /'
+        grep -E 'plugin process exited|Sanitizer|runtime error:' <<<"$part" | head -20 | sed 's/^/#   /'
     fi
 }
 
@@ -116,57 +129,57 @@ expect_error_mentions() {
     fi
 }
 
+# expect_not_found WORD WHAT: a 404 whose errors name WORD (the missing order, role or
+# account), whatever the method: a write to a missing object must not answer 204.
+expect_not_found() {
+    local word=$1; shift
+    local msg
+    msg=$(printf '%s' "$BODY" | jq -r '(.errors // []) | join("; ")' 2>/dev/null)
+    if [ "$STATUS" = 404 ] && printf '%s' "$msg" | grep -qF -- "$word"; then
+        ok "$* (404: $(printf '%.160s' "$msg"))"
+    else
+        not_ok "$* (HTTP $STATUS, want 404 naming '$word'): $(printf '%.300s' "$BODY")"
+    fi
+}
+
 RFC3339_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$'
 
-# e2e_start: dev-vault with the plugin registered and mounted at $MOUNT.
+# e2e_start: a host ($HOST, see test/lib/host.sh) with the plugin registered and mounted at
+# $MOUNT. E2E_ENTITIES: a file mapping tokens to identity entities (host_entities).
 e2e_start() {
     e2e_require curl "apt-get install curl" || return 1
     e2e_require jq "apt-get install jq" || return 1
     e2e_require openssl "apt-get install openssl" || return 1
-    if [ -n "${VAULT_ADDR:-}" ] && [ -n "${VAULT_TOKEN:-}" ] && [ -z "${E2E_OWN_VAULT:-}" ]; then
+    if [ -n "${VAULT_ADDR:-}" ] && [ -n "${VAULT_TOKEN:-}" ] && [ -z "${E2E_OWN_VAULT:-}" ] &&
+       [ -z "${E2E_SHARED_HOST:-}" ]; then
         vault POST "sys/mounts/$MOUNT" '{"type":"pki-external-ca"}'
         case "$STATUS" in 2??) ;; *) not_ok "mount $MOUNT on $VAULT_ADDR: $BODY"; return 1 ;; esac
         return 0
     fi
+    if [ -n "${E2E_SHARED_HOST:-}" ]; then
+        E2E_LOG_FROM=$(( $(wc -l < "$HOST_LOG") + 1 ))
+        if [ -n "${E2E_ENTITIES:-}" ]; then
+            host_entities "$E2E_ENTITIES" || { not_ok "identities from $E2E_ENTITIES on $HOST"; return 1; }
+        fi
+        export VAULT_ADDR=$HOST_ADDR VAULT_TOKEN=${E2E_TOKEN:-root}
+        host_curl DELETE "sys/mounts/$MOUNT" >/dev/null   # a fresh mount, nothing left over
+        host_mount "$MOUNT" pki-external-ca || { not_ok "mount $MOUNT on the shared $HOST"; return 1; }
+        return 0
+    fi
     local plugin="$BUILD/vault-plugin-secrets-pki-external-ca"
-    local host="$E2E_ROOT/build/dev-vault"
     if [ ! -x "$plugin" ]; then
         not_ok "prerequisite: plugin $plugin not built (run: make BUILD=${BUILD##*/} all)"
         return 1
     fi
-    if [ ! -x "$host" ]; then
-        not_ok "prerequisite: $host not built (run: make build/dev-vault; needs Go, apt-get install golang)"
-        return 1
-    fi
-    mkdir -p "$E2E_TMP/plugins" "$E2E_TMP/data"
+    mkdir -p "$E2E_TMP/plugins"
     cp "$plugin" "$E2E_TMP/plugins/"
+    HOST_ENTITIES_FILE=${E2E_ENTITIES:-}
+    host_start "$E2E_TMP/host" "$E2E_TMP/plugins" || { not_ok "$HOST did not start (see above)"; return 1; }
+    E2E_OWN_HOST=1
     VAULT_TOKEN=${E2E_TOKEN:-root}
-    # E2E_ENTITIES: a dev-vault -entities file (tokens mapped to identity entities).
-    local extra=()
-    if [ -n "${E2E_ENTITIES:-}" ]; then extra=(-entities "$E2E_ENTITIES"); fi
-    "$host" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
-        -data "$E2E_TMP/data" "${extra[@]}" >"$E2E_TMP/dev-vault.out" 2>"$E2E_TMP/dev-vault.log" &
-    E2E_PIDS+=($!)
-    local i addr=""
-    for i in $(seq 1 150); do
-        addr=$(grep -soE '(https?://)?127\.0\.0\.1:[0-9]+' "$E2E_TMP/dev-vault.out" | head -1)
-        [ -n "$addr" ] && break
-        if ! kill -0 "${E2E_PIDS[-1]}" 2>/dev/null; then break; fi
-        sleep 0.2
-    done
-    if [ -z "$addr" ]; then
-        not_ok "dev-vault did not print its address: $(tail -5 "$E2E_TMP/dev-vault.log")"
-        return 1
-    fi
-    case "$addr" in http*) ;; *) addr="http://$addr" ;; esac
-    export VAULT_ADDR=$addr VAULT_TOKEN
-    local sha
-    sha=$(sha256sum "$plugin" | cut -d' ' -f1)
-    vault PUT sys/plugins/catalog/secret/pki-external-ca \
-        "{\"sha256\":\"$sha\",\"command\":\"vault-plugin-secrets-pki-external-ca\"}"
-    case "$STATUS" in 2??) ;; *) not_ok "register plugin: HTTP $STATUS $BODY"; return 1 ;; esac
-    vault POST "sys/mounts/$MOUNT" '{"type":"pki-external-ca"}'
-    case "$STATUS" in 2??) ;; *) not_ok "mount $MOUNT: HTTP $STATUS $BODY"; return 1 ;; esac
+    export VAULT_ADDR=$HOST_ADDR VAULT_TOKEN
+    host_register pki-external-ca vault-plugin-secrets-pki-external-ca || { not_ok "register plugin on $HOST"; return 1; }
+    host_mount "$MOUNT" pki-external-ca || { not_ok "mount $MOUNT on $HOST"; return 1; }
     return 0
 }
 

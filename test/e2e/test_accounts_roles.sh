@@ -119,7 +119,7 @@ expect_jq '[.data.active_key_version, (.data.account_keys | keys), .data.account
 vault POST "$M/config/acme-account/letsencrypt-prod/rotate-key" '{"key_type":"rsa-9999"}'
 expect_error_mentions key_type "rotate-key: unknown key_type is a 400"
 vault POST "$M/config/acme-account/nope/rotate-key" '{}'
-expect_status 400 "rotate-key of a missing account is a 400"
+expect_not_found "account nope" "rotate-key of a missing account is a 404 naming it"
 
 # Import ACME account: a key the CA has never seen is refused
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$E2E_TMP/unknown.pem" 2>/dev/null
@@ -225,7 +225,7 @@ expect_error_mentions name "account name with / is a 400"
 vault POST "$M/config/acme-account/" "$(acct_body "$ACME_DIR" '["a@example.com"]' ec-256 "$ACME_CA_PEM")"
 expect_status 400 "empty account name is a 400"
 vault GET "$M/config/acme-account/never-created"
-expect_status 404 "read of a missing account is a 404"
+expect_not_found "account never-created" "read of a missing account is a 404 naming it"
 vault DELETE "$M/config/acme-account/never-created"
 expect_2xx "delete of a missing account succeeds"
 
@@ -414,7 +414,7 @@ done
 vault DELETE "$M/role/web-server"
 expect_2xx "spec 000 delete role web-server"
 vault GET "$M/role/web-server"
-expect_status 404 "deleted role reads as 404"
+expect_not_found "role web-server" "deleted role reads as 404 naming it"
 vault DELETE "$M/role/web-server"
 expect_2xx "deleting a missing role succeeds"
 vault DELETE "$M/role/tf-role?force=true"
@@ -459,6 +459,95 @@ vault DELETE "$M/config/acme-account/tf-acme-account"
 expect_2xx "tf account destroy"
 vault DELETE "$M/config/acme-account/tf-acme-account"
 expect_2xx "tf account destroy again (idempotent)"
+
+########## account delete racing role creates (issue 13 item 3) ##########################
+# The delete's "no role uses it" check and its delete, and a role create's "the account
+# exists" check and its write, hold the account's lock: whatever the interleaving, no role
+# may be left naming a deleted account.
+
+# bg_req METHOD PATH BODY OUT: one request in the background, HTTP code into OUT.
+bg_req() {
+    curl -sS -o /dev/null -w '%{http_code}' -X "$1" -H "X-Vault-Token: $VAULT_TOKEN" \
+        -H 'Content-Type: application/json' ${3:+--data-binary "$3"} \
+        "$VAULT_ADDR/v1/$2" >"$4" 2>/dev/null &
+}
+race_bad=0
+for round in 1 2 3 4 5; do
+    acct=race-acct-$round
+    vault PUT "$M/config/acme-account/$acct" \
+        "$(acct_body "$ACME_DIR" '["a@example.com"]' ec-256 "$ACME_CA_PEM")"
+    [ "$STATUS" = 200 ] || { not_ok "race round $round: account create ($STATUS)"; continue; }
+    pids=()
+    for k in 1 2 3 4 5 6; do
+        bg_req PUT "$M/role/race-$round-$k" \
+            "{\"acme_account_name\":\"$acct\",\"allowed_domains\":\"example.com\",\"allowed_domain_options\":\"subdomains\"}" \
+            "$E2E_TMP/race-role-$k"
+        pids+=($!)
+        [ "$k" = 3 ] && { bg_req DELETE "$M/config/acme-account/$acct" "" "$E2E_TMP/race-del"; pids+=($!); }
+    done
+    wait "${pids[@]}"
+    vault GET "$M/config/acme-account/$acct"
+    acct_status=$STATUS
+    made=0
+    for k in 1 2 3 4 5 6; do
+        vault GET "$M/role/race-$round-$k"
+        [ "$STATUS" = 200 ] && made=$((made + 1))
+    done
+    # Either the delete won (account gone, no role made) or lost (account there, its roles).
+    if [ "$acct_status" = 404 ] && [ "$made" -gt 0 ]; then
+        race_bad=$((race_bad + 1))
+        echo "# round $round: account deleted, $made roles name it (delete said $(cat "$E2E_TMP/race-del"))"
+    fi
+    for k in 1 2 3 4 5 6; do vault DELETE "$M/role/race-$round-$k"; done
+    vault DELETE "$M/config/acme-account/$acct"
+done
+[ "$race_bad" = 0 ] && ok "account delete racing 6 role creates (5 rounds): no role names a deleted account" \
+    || not_ok "account delete racing role creates: $race_bad of 5 rounds left roles naming a deleted account"
+
+########## Terraform provider >= 5.9: omitted enum attributes arrive as "" ##############
+# The provider copies the user's config, so an account without key_type sends
+# "key_type": "" and a role without csr_* sends "" for them (issue 9 item 2). "" means the
+# field's default; a value outside the set is still a 400 naming the field.
+
+vault PUT "$M/config/acme-account/tf59" \
+    "$(acct_body "$ACME_DIR" '["test@example.com"]' "" "$ACME_CA_PEM")"
+expect_status 200 "tf >= 5.9 account create with key_type \"\""
+expect_jq '.data | [.account_keys[(.active_key_version|tostring)].key_type, .active_key_version]' \
+    '["ec-256",0]' "key_type \"\" is the default ec-256"
+vault PUT "$M/config/acme-account/tf59" \
+    "$(acct_body "$ACME_DIR" '["test@example.com"]' "" "$ACME_CA_PEM")"
+expect_status 200 "tf >= 5.9 account update (the full body again, key_type \"\")"
+acct_bad tf59-bad "$(acct_body "$ACME_DIR" '["a@example.com"]' " " "$ACME_CA_PEM")" key_type \
+    "key_type of blanks is not the default"
+vault PUT "$M/role/tf59-role" '{"acme_account_name": "tf59", "allowed_domains": ["example.com"],
+  "allowed_domain_options": [], "allowed_challenge_types": ["http-01"],
+  "csr_generate_key_type": "", "csr_identifier_population": ""}'
+expect_status 200 "tf >= 5.9 role create with csr_* \"\""
+expect_jq '.data | [.csr_generate_key_type, .csr_identifier_population]' '["ec-256","cn_first"]' \
+    "role: \"\" are the defaults ec-256, cn_first"
+vault PUT "$M/role/tf59-role" '{"acme_account_name": "tf59", "csr_generate_key_type": "rsa-2048",
+  "csr_identifier_population": "sans_only"}'
+expect_jq '.data | [.csr_generate_key_type, .csr_identifier_population]' '["rsa-2048","sans_only"]' \
+    "role update to rsa-2048, sans_only"
+vault PUT "$M/role/tf59-role" '{"acme_account_name": "tf59", "csr_generate_key_type": "",
+  "csr_identifier_population": ""}'
+expect_jq '.data | [.csr_generate_key_type, .csr_identifier_population]' '["ec-256","cn_first"]' \
+    "role update with \"\" (attribute removed from the config) goes back to the defaults"
+vault PUT "$M/role/tf59-bad" '{"acme_account_name": "tf59", "csr_generate_key_type": "ec-999"}'
+expect_error_mentions csr_generate_key_type "role: unknown csr_generate_key_type refused"
+vault GET "$M/role/tf59-bad"
+expect_status 404 "role: nothing stored after the refused create"
+vault PUT "$M/role/tf59-bad" '{"acme_account_name": "tf59", "csr_identifier_population": "cn"}'
+expect_error_mentions csr_identifier_population "role: unknown csr_identifier_population refused"
+vault PUT "$M/config/acme-account/tf59/rotate-key" '{"key_type": ""}'
+expect_status 200 "rotate-key with key_type \"\""
+vault GET "$M/config/acme-account/tf59"
+expect_jq '.data | [.active_key_version, .account_keys[(.active_key_version|tostring)].key_type]' \
+    '[1,"ec-256"]' "rotate-key: key_type \"\" made an ec-256 key"
+vault DELETE "$M/role/tf59-role"
+expect_2xx "delete tf59-role"
+vault DELETE "$M/config/acme-account/tf59"
+expect_2xx "delete tf59"
 
 ########## EAB: a second Pebble that requires external account binding ##################
 

@@ -107,6 +107,20 @@ vault PUT "$M/role/httponly" "$(jq -n --arg a "$ACCT" '{acme_account_name:$a,
     allowed_challenge_types:["http-01"], csr_generate_key_type:"rsa-2048"}')"
 expect_status 200 "create role httponly (rsa-2048 keys, http-01 only)"
 
+# An exact-match role (spec 001's table, row 2: no allowed_domain_options) allows its own
+# names and nothing else (issue 9 item 6: new-order answered 400 for the listed name).
+vault PUT "$M/role/exact" "$(jq -n --arg a "$ACCT" '{acme_account_name:$a,
+    allowed_domains:["foo.example.com"], allowed_challenge_types:["http-01"]}')"
+expect_status 200 "create role exact (allowed_domains foo.example.com, no options)"
+new_order exact '{"identifiers":["foo.example.com"]}'
+expect_status 200 "exact role: new-order for foo.example.com is accepted"
+vault PUT "$M/role/exact/new-order" '{"identifiers":["example.com"]}'
+expect_error_mentions identifiers "exact role: the parent example.com is refused"
+vault PUT "$M/role/exact/new-order" '{"identifiers":["a.foo.example.com"]}'
+expect_error_mentions identifiers "exact role: a subdomain is refused"
+vault DELETE "$M/role/exact?force=true"
+expect_2xx "delete role exact (force)"
+
 # ---- identifier workflow, http-01 ------------------------------------------------------------
 
 t0=$(now_ms)
@@ -127,9 +141,10 @@ expect_jq '.data.identifiers' '["www.example.com","api.example.com"]' "status: i
 expect_jq '[.data.role_name, .data.last_error, .data.serial_number]' '["web","",""]' "status: role_name, empty last_error and serial"
 CREATED1=$(printf '%s' "$BODY" | jq -r .data.creation_date)
 
-if wait_status $ROLE "$ID1" awaiting-challenge-fulfillment 10; then
-    ok "new-order -> awaiting-challenge-fulfillment in $(( $(now_ms) - t0 )) ms"
-    [ $(( $(now_ms) - t0 )) -lt 2000 ] && ok "awaiting within 2 s" || not_ok "awaiting took $(( $(now_ms) - t0 )) ms (target < 2 s)"
+# State reached within a generous bound; how fast is for the benchmark (make bench), not
+# for a test that shares two cores with other suites.
+if wait_status $ROLE "$ID1" awaiting-challenge-fulfillment 60; then
+    ok "new-order -> awaiting-challenge-fulfillment within 60 s ($(( $(now_ms) - t0 )) ms)"
 else
     not_ok "new-order -> awaiting-challenge-fulfillment (last: $LAST_STATUS) $BODY"
 fi
@@ -161,10 +176,8 @@ for ident in www.example.com api.example.com; do
     fulfilled $ROLE "$ID1" $ident http-01
     expect_2xx "fulfilled-challenge $ident"
 done
-if wait_status $ROLE "$ID1" completed 30; then
-    ms=$(( $(now_ms) - t0 ))
-    ok "fulfilled-challenge -> completed in $ms ms"
-    [ "$ms" -lt 5000 ] && ok "completed within 5 s" || not_ok "completed took $ms ms (target < 5 s)"
+if wait_status $ROLE "$ID1" completed 60; then
+    ok "fulfilled-challenge -> completed within 60 s ($(( $(now_ms) - t0 )) ms)"
 else
     not_ok "order $ID1 completed (last: $LAST_STATUS): $BODY"
 fi
@@ -189,6 +202,9 @@ case "$sans" in *DNS:www.example.com*DNS:api.example.com*|*DNS:api.example.com*D
     *) not_ok "certificate SANs: $sans" ;; esac
 vault GET "$M/role/$ROLE/order/$ID1/fetch-cert"
 if [ "$(printf '%s' "$BODY" | jq -c .data)" = "$(printf '%s' "$FETCH1" | jq -c .data)" ]; then ok "fetch-cert is repeatable, identical"; else not_ok "fetch-cert differs on the second call"; fi
+vault GET "$M/role/$ROLE/order/$ID1/fetch-cert?certificate_format="
+expect_status 200 "fetch-cert with certificate_format= (empty is the default pem)"
+if [ "$(printf '%s' "$BODY" | jq -c .data)" = "$(printf '%s' "$FETCH1" | jq -c .data)" ]; then ok "certificate_format= answers as pem"; else not_ok "certificate_format= differs from pem"; fi
 vault GET "$M/role/$ROLE/order/$ID1/fetch-cert?certificate_format=der"
 expect_status 200 "fetch-cert (der)"
 printf '%s' "$BODY" | jq -r .data.certificate | base64 -d > "$E2E_TMP/cert1.der" 2>/dev/null
@@ -294,6 +310,9 @@ expect_jq "$(printf '%s' '.data.order_status')" '"revoked"' "revoke: order_statu
 [ "$(order_status $ROLE "$ID3")" = revoked ] && ok "status after revoke is revoked" || not_ok "status after revoke"
 vault PUT "$M/role/$ROLE/order/$ID3/revoke" '{"reason":"key_compromise"}'
 expect_status 200 "revoke again (underscore spelling) is idempotent"
+vault PUT "$M/role/$ROLE/order/$ID2/revoke" '{"reason":""}'
+expect_status 200 "revoke with reason \"\" (the default)"
+expect_jq .data.reason '"unspecified"' "revoke: reason \"\" is unspecified"
 vault PUT "$M/role/$ROLE/order/$ID2/revoke" '{}'
 expect_status 200 "revoke with the default reason"
 
@@ -327,7 +346,7 @@ expect_error_mentions identifiers "new-order: wildcard without dns-01 in the rol
 vault PUT "$M/role/$ROLE/new-order" '{"csr":"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"}'
 expect_error_mentions csr "new-order: malformed csr"
 vault PUT "$M/role/nosuchrole/new-order" '{"identifiers":["a.example.com"]}'
-expect_error_mentions name "new-order: unknown role"
+expect_not_found "role nosuchrole" "new-order: unknown role is a 404 naming it"
 after=$(count_orders)
 [ "$before" = "$after" ] && ok "refused new-orders stored nothing ($after orders)" || not_ok "refused new-orders stored orders: $before -> $after"
 
@@ -337,12 +356,56 @@ vault GET "$M/role/$ROLE/order/$ID1/challenge?identifier=www.example.com&challen
 expect_error_mentions challenge_type "challenge: unknown challenge_type"
 vault GET "$M/role/$ROLE/order/$ID1/challenge?identifier=nope.example.com&challenge_type=http-01"
 expect_error_mentions identifier "challenge: identifier not in the order"
-vault GET "$M/role/$ROLE/order/01936d8e-7c3a-7890-b123-456789abcdef/challenge?identifier=a&challenge_type=http-01"
-expect_status 404 "challenge: unknown order"
+
+# ---- an object that does not exist: 404 naming it, whatever the method ---------------------
+# (issue 9 item 5: a write to a missing order answered 204, "Success!" in the CLI)
+NOID=01936d8e-7c3a-7890-b123-456789abcdef
+vault GET "$M/role/$ROLE/order/$NOID/challenge?identifier=a&challenge_type=http-01"
+expect_not_found "order $NOID" "challenge: unknown order"
 vault GET "$M/role/httponly/order/$ID1/status"
-expect_status 404 "status: order of another role is not found"
+expect_not_found "order $ID1" "status: order of another role is not found"
 vault GET "$M/role/$ROLE/order/not-a-uuid/status"
-expect_status 404 "status: malformed order id"
+expect_not_found "order not-a-uuid" "status: malformed order id"
+vault GET "$M/role/$ROLE/order/$NOID/status"
+expect_not_found "order $NOID" "status: unknown order"
+vault GET "$M/role/$ROLE/order/$NOID/fetch-cert"
+expect_not_found "order $NOID" "fetch-cert: unknown order"
+vault PUT "$M/role/$ROLE/order/$NOID/fulfilled-challenge" '{"challenge_type":"http-01","identifier":"www.example.com"}'
+expect_not_found "order $NOID" "fulfilled-challenge (PUT): unknown order"
+vault POST "$M/role/$ROLE/order/$NOID/fulfilled-challenge" '{"challenge_type":"http-01","identifier":"www.example.com"}'
+expect_not_found "order $NOID" "fulfilled-challenge (POST): unknown order"
+vault PUT "$M/role/$ROLE/order/$NOID/revoke" '{}'
+expect_not_found "order $NOID" "revoke: unknown order"
+vault POST "$M/role/$ROLE/order/$NOID/challenge" '{"challenge_type":"http-01","identifier":"www.example.com"}'
+expect_not_found "order $NOID" "challenge (POST): unknown order"
+vault GET "$M/lookup/order/$NOID"
+expect_not_found "order $NOID" "the refused writes stored no order"
+vault PUT "$M/role/nosuchrole/order/$ID1/revoke" '{}'
+expect_not_found "order $ID1" "revoke under a role that does not exist"
+vault PUT "$M/role/nosuchrole/order/$ID1/fulfilled-challenge" '{"challenge_type":"http-01","identifier":"www.example.com"}'
+expect_not_found "order $ID1" "fulfilled-challenge under a role that does not exist"
+vault GET "$M/role/nosuchrole/order/$ID1/status"
+expect_not_found "nosuchrole" "status under a role that does not exist"
+vault LIST "$M/role/nosuchrole/active-orders"
+expect_not_found "role nosuchrole" "active-orders (LIST) of a role that does not exist"
+vault GET "$M/role/nosuchrole/active-orders"
+expect_not_found "role nosuchrole" "active-orders (GET) of a role that does not exist"
+vault GET "$M/role/nosuchrole/cached?identifiers=www.example.com&min_validity_percentage=10"
+expect_not_found "role nosuchrole" "cached (GET) of a role that does not exist"
+vault POST "$M/role/nosuchrole/cached" '{"identifiers":"www.example.com","min_validity_percentage":10}'
+expect_not_found "role nosuchrole" "cached (POST) of a role that does not exist"
+vault POST "$M/role/$ROLE/cached" '{"identifiers":"other.example.com","min_validity_percentage":1}'
+expect_not_found "role $ROLE has no cached certificate" "cached (POST): nothing qualifies is a 404, not 204"
+vault GET "$M/role/nosuchrole"
+expect_not_found "role nosuchrole" "read of a role that does not exist"
+vault PUT "$M/config/acme-account/nosuchacct/rotate-key" '{}'
+expect_not_found "account nosuchacct" "rotate-key of an account that does not exist"
+vault GET "$M/config/acme-account/nosuchacct"
+expect_not_found "account nosuchacct" "read of an account that does not exist"
+vault DELETE "$M/role/nosuchrole"
+expect_2xx "delete of a role that does not exist still succeeds (Terraform destroy)"
+vault DELETE "$M/config/acme-account/nosuchacct"
+expect_2xx "delete of an account that does not exist still succeeds"
 vault PUT "$M/role/$ROLE/order/$ID1/fulfilled-challenge" '{"identifier":"www.example.com"}'
 expect_error_mentions challenge_type "fulfilled-challenge: missing challenge_type"
 vault PUT "$M/role/$ROLE/order/$ID1/fulfilled-challenge" '{"challenge_type":"http-01","identifier":"zzz.example.com"}'
@@ -362,9 +425,9 @@ expect_error_mentions min_validity_percentage "cached: percentage over 100"
 vault GET "$M/lookup/cert/zz:zz"
 expect_error_mentions serial "lookup/cert: not hex"
 vault GET "$M/lookup/cert/01:02:03"
-expect_status 404 "lookup/cert: unknown serial"
+expect_not_found "certificate" "lookup/cert: unknown serial"
 vault GET "$M/lookup/order/01936d8e-7c3a-7890-b123-456789abcdef"
-expect_status 404 "lookup/order: unknown order"
+expect_not_found "order 01936d8e" "lookup/order: unknown order"
 vault LIST "$M/lookup/orders/recent?within=10m"
 expect_error_mentions within "recent: within below 1h"
 vault LIST "$M/lookup/orders/recent?within=200h"
@@ -406,8 +469,8 @@ if wait_status $ROLE "$id" completed 30; then ok "raced order completed"; else n
 
 # ---- crash safety: SIGKILL the plugin after each transition -------------------------------------
 
-# The plugin process dev-vault launched for this test (a child of our dev-vault).
-plugin_pid() { pgrep -P "${E2E_PIDS[0]}" -f vault-plugin-secrets-pki-external-ca | head -1; }
+# The plugin process the host launched for this test (a child of the server).
+plugin_pid() { host_plugin_pids vault-plugin-secrets-pki-external-ca | head -1; }
 kill_plugin() {
     local pid; pid=$(plugin_pid)
     if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; wait_gone "$pid"; echo "$pid"; fi
@@ -480,24 +543,14 @@ kill_plugin >/dev/null
 kill -CONT "$PEBBLE_NOW"
 if wait_status $ROLE "$idd" completed 90; then ok "crash after notify: order completed"; else not_ok "crash after notify (last $LAST_STATUS)"; fi
 
-# Restart dev-vault itself on its -data directory while an order waits for the user.
+# Restart the server itself on its storage while an order waits for the user.
 new_order $ROLE '{"identifiers":["restart.example.com"]}'
 idr=$ORDER
 wait_status $ROLE "$idr" awaiting-challenge-fulfillment 30 || true
 challenge $ROLE "$idr" restart.example.com http-01
 publish restart.example.com http-01
-DV=${E2E_PIDS[0]}
-kill "$DV"; wait "$DV" 2>/dev/null
-"$E2E_ROOT/build/dev-vault" -addr 127.0.0.1:0 -token "$VAULT_TOKEN" -plugin-dir "$E2E_TMP/plugins" \
-    -data "$E2E_TMP/data" >"$E2E_TMP/dev-vault2.out" 2>>"$E2E_TMP/dev-vault.log" &
-E2E_PIDS[0]=$!
-addr=""
-for _ in $(seq 1 100); do
-    addr=$(grep -oE '(https?://)?127\.0\.0\.1:[0-9]+' "$E2E_TMP/dev-vault2.out" | head -1)
-    [ -n "$addr" ] && break; sleep 0.1
-done
-case "$addr" in http*) ;; *) addr="http://$addr" ;; esac
-VAULT_ADDR=$addr
+host_restart || not_ok "$HOST restart: $(tail -3 "$HOST_LOG")"
+VAULT_ADDR=$HOST_ADDR
 [ "$(order_status $ROLE "$idr")" = awaiting-challenge-fulfillment ] && ok "dev-vault restarted: order still awaiting" \
     || not_ok "dev-vault restarted: status $(order_status $ROLE "$idr")"
 fulfilled $ROLE "$idr" restart.example.com http-01

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -20,17 +21,18 @@ var errNotFound = errors.New("unsupported path")
 // respondSys answers like Vault's handleLogicalWithInjector: data both at the
 // top level and under "data".
 func respondSys(w http.ResponseWriter, data map[string]interface{}) {
-	h := &logical.HTTPResponse{RequestID: uuid(), Data: data}
+	h := &logical.HTTPResponse{RequestID: uuid(), Data: data, MountType: "system"}
 	respondOk(w, logical.HTTPSysInjector{Response: h})
 }
 
+// handleHealth is http/sys_health.go's HealthResponse of an active, unsealed node.
 func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	body := map[string]interface{}{
 		"initialized": true, "sealed": false, "standby": false, "performance_standby": false,
 		"replication_performance_mode": "disabled", "replication_dr_mode": "disabled",
 		"server_time_utc": time.Now().Unix(), "version": s.version, "enterprise": false,
 		"cluster_name": "dev-vault", "cluster_id": s.sys.ClusterUUID,
-		"echo_duration_ms": 0, "clock_skew_ms": 0,
+		"echo_duration_ms": 0, "clock_skew_ms": 0, "replication_primary_canary_age_ms": 0,
 	}
 	if r.Method == "HEAD" {
 		w.WriteHeader(http.StatusOK)
@@ -76,6 +78,8 @@ func (s *server) handleSys(w http.ResponseWriter, r *http.Request, path string) 
 		err = s.mountPath(ctx, w, r, strings.TrimPrefix(path, "sys/mounts/"))
 	case path == "sys/internal/specs/openapi" && r.Method == "GET":
 		s.handleOpenAPI(w, r)
+	case path == "sys/dev/counters" && r.Method == "GET":
+		respondSys(w, devCounters.snapshot()) // benchmarks only (counters.go)
 	default:
 		err = errNotFound
 	}
@@ -153,6 +157,14 @@ type enableInput struct {
 	PluginVersion string                 `json:"plugin_version"`
 }
 
+// tuneInput is what sys/mounts/<path>/tune takes from the CLI and Terraform.
+type tuneInput struct {
+	DefaultLeaseTTL interface{}       `json:"default_lease_ttl"`
+	MaxLeaseTTL     interface{}       `json:"max_lease_ttl"`
+	Description     *string           `json:"description"`
+	Options         map[string]string `json:"options"`
+}
+
 func (s *server) mountPath(ctx context.Context, w http.ResponseWriter, r *http.Request, path string) error {
 	if strings.HasSuffix(path, "/tune") {
 		m := s.mounts.get(strings.TrimSuffix(path, "tune"))
@@ -161,9 +173,37 @@ func (s *server) mountPath(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		if r.Method == "GET" {
 			respondSys(w, tuneInfo(m))
-		} else {
-			respondOk(w, nil) // accepted and ignored: the dev host has no leases to tune
+			return nil
 		}
+		var in tuneInput
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil && err != io.EOF {
+			return fmt.Errorf("error parsing JSON: %w", err)
+		}
+		err := s.mounts.tune(ctx, m.entry.Path, func(e *mountEntry) error {
+			ttls := map[string]interface{}{"default_lease_ttl": in.DefaultLeaseTTL,
+				"max_lease_ttl": in.MaxLeaseTTL}
+			if err := e.Config.applyTTLs(ttls, true); err != nil {
+				return err
+			}
+			if in.Description != nil {
+				e.Description = *in.Description
+			}
+			if len(in.Options) > 0 {
+				opts := map[string]string{}
+				for k, v := range e.Options {
+					opts[k] = v
+				}
+				for k, v := range in.Options {
+					opts[k] = v
+				}
+				e.Options = opts
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		respondOk(w, nil)
 		return nil
 	}
 	path = strings.TrimSuffix(path, "/") + "/"
@@ -177,7 +217,10 @@ func (s *server) mountPath(ctx context.Context, w http.ResponseWriter, r *http.R
 			return errors.New("backend type must be specified as a string")
 		}
 		e := mountEntry{Path: path, Type: in.Type, Description: in.Description,
-			Options: in.Options, Config: in.Config, PluginVersion: in.PluginVersion}
+			Options: in.Options, PluginVersion: in.PluginVersion}
+		if err := e.Config.applyTTLs(in.Config, false); err != nil {
+			return err
+		}
 		if err := s.mounts.enable(ctx, e); err != nil {
 			return err
 		}
@@ -214,16 +257,25 @@ func (s *server) mountInfo(m *mount) map[string]interface{} {
 	}
 	return map[string]interface{}{
 		"type": m.entry.Type, "description": m.entry.Description, "accessor": m.entry.Accessor,
-		"uuid": m.entry.UUID, "config": tuneInfo(m), "options": opts, "local": false,
+		"uuid": m.entry.UUID, "options": opts, "local": false,
 		"seal_wrap": false, "external_entropy_access": false, "plugin_version": m.entry.PluginVersion,
 		"running_plugin_version": running, "running_sha256": sha,
+		"config": map[string]interface{}{"default_lease_ttl": m.entry.Config.DefaultLeaseTTL,
+			"max_lease_ttl": m.entry.Config.MaxLeaseTTL, "force_no_cache": m.entry.Config.ForceNoCache},
 	}
 }
 
+// tuneInfo is handleTuneReadCommon: effective TTLs in seconds, options and
+// plugin_version only when set.
 func tuneInfo(m *mount) map[string]interface{} {
-	out := map[string]interface{}{"default_lease_ttl": 2764800, "max_lease_ttl": 2764800, "force_no_cache": false}
-	for k, v := range m.entry.Config {
-		out[k] = v
+	def, max := m.entry.Config.effective()
+	out := map[string]interface{}{"description": m.entry.Description, "default_lease_ttl": def,
+		"max_lease_ttl": max, "force_no_cache": m.entry.Config.ForceNoCache}
+	if len(m.entry.Options) > 0 {
+		out["options"] = m.entry.Options
+	}
+	if m.entry.PluginVersion != "" {
+		out["plugin_version"] = m.entry.PluginVersion
 	}
 	return out
 }

@@ -1,4 +1,6 @@
-# Helpers for test/host/run.sh and test/bench/run.sh (sourced). Expects ROOT, DEVVAULT, TMP.
+# Helpers for test/host/run.sh and test/bench/run.sh (sourced). Expects ROOT and TMP; HOST
+# (dev-vault or openbao) picks the server, see test/lib/host.sh.
+. "$ROOT/test/lib/host.sh"
 PASS=0 FAIL=0 HPID="" ADDR="" STATUS="" HOST_RC=0 SEEN_PIDS=""
 
 ok()  { PASS=$((PASS + 1)); echo "ok - $1"; }
@@ -24,32 +26,34 @@ cleanup() {
     [ -n "${TMP:-}" ] && [ -z "${KEEP_TMP:-}" ] && rm -rf "$TMP"
 }
 
-# start_host [flags...]: dev-vault on a free loopback port; sets HPID and ADDR.
+# start_host [dev-vault flags...]: the host ($HOST, test/lib/host.sh) on a free loopback port,
+# plugins from $TMP/plugins, log in $TMP/host.err; sets HPID and ADDR (host:port). State lives
+# in the directory of "-data DIR" when given (a restart on it keeps everything), else in a
+# fresh directory. "-entities FILE" becomes host_entities; other flags are dev-vault's own.
+HOST_SEQ=0
 start_host() {
-    : > "$TMP/host.out"
-    "$DEVVAULT" -addr 127.0.0.1:0 -token root -plugin-dir "$TMP/plugins" "$@" \
-        > "$TMP/host.out" 2>> "$TMP/host.err" &
-    HPID=$!
-    ADDR=""
-    for _ in $(seq 100); do
-        ADDR=$(sed -n 's|^dev-vault listening on http://||p' "$TMP/host.out")
-        [ -n "$ADDR" ] && return 0
-        kill -0 "$HPID" 2>/dev/null || break
-        sleep 0.05
+    local dir="" rest=()
+    HOST_ENTITIES_FILE=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            -data) dir=$2; shift 2 ;;
+            -entities) HOST_ENTITIES_FILE=$2; shift 2 ;;
+            *) rest+=("$1"); shift ;;
+        esac
     done
-    echo "# dev-vault did not start; log:"; tail -20 "$TMP/host.err" | sed 's/^/#   /'
-    return 1
+    [ -n "$dir" ] || { HOST_SEQ=$((HOST_SEQ + 1)); dir=$TMP/host.$HOST_SEQ; }
+    HOST_DEVVAULT_ARGS=("${rest[@]}")
+    HOST_LOG_FILE=$TMP/host.err HOST_PORT="" HOST_CLUSTER_PORT=""
+    host_start "$dir" "$TMP/plugins" || return 1
+    HPID=$HOST_PID ADDR=${HOST_ADDR#http://}
 }
 
 # stop_host: SIGTERM, wait (bounded), record the exit code in HOST_RC.
 stop_host() {
-    local p=$HPID; HPID=""
-    [ -n "$p" ] || return 0
-    SEEN_PIDS="$SEEN_PIDS $(pgrep -P "$p" | tr '\n' ' ')"
-    kill -TERM "$p" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-    kill -0 "$p" 2>/dev/null && { echo "# dev-vault ignored SIGTERM; killing"; kill -9 "$p"; }
-    wait "$p" 2>/dev/null; HOST_RC=$?
+    [ -n "$HPID" ] || return 0
+    SEEN_PIDS="$SEEN_PIDS $(pgrep -P "$HPID" | tr '\n' ' ')"
+    HPID=""
+    host_stop
 }
 
 # req METHOD PATH [JSON]: sets STATUS, body in $TMP/body. TOKEN, CTYPE override token, type.

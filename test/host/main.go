@@ -34,6 +34,7 @@ type server struct {
 	cat     *catalog
 	sys     *sysView
 	mounts  *mountTable
+	started time.Time // stands in for the root token's creation_time
 }
 
 func main() {
@@ -73,7 +74,7 @@ func run(logger log.Logger, addr, token, pluginDir, dataDir string, rollback tim
 	cat := newCatalog(dir, store, logger, level)
 	sys := newSysView(cat, ids, version)
 	s := &server{token: token, version: version, dataDir: dataDir, logger: logger, ids: ids,
-		cat: cat, sys: sys, mounts: newMountTable(store, sys, logger)}
+		cat: cat, sys: sys, mounts: newMountTable(store, sys, logger), started: time.Now()}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -88,6 +89,7 @@ func run(logger log.Logger, addr, token, pluginDir, dataDir string, rollback tim
 	fmt.Printf("dev-vault listening on http://%s\n", ln.Addr())
 	os.Stdout.Sync()
 	go s.mounts.rollbackLoop(ctx, rollback)
+	go s.mounts.watchReadOnlySignal(ctx)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -157,14 +159,19 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lookupSelf lets API clients (the vault CLI, Terraform) check their token.
+// lookupSelf lets API clients (the vault CLI, Terraform) check their token. The
+// fields and types are the token store's handleLookup for a root token, which has
+// no lease (so no renewable, issue_time or last_renewal keys): times are integer
+// Unix seconds, TTLs integer seconds, expire_time null.
 func (s *server) lookupSelf(w http.ResponseWriter, token string) {
 	req := &logical.Request{}
 	s.authorize(req, token)
 	data := map[string]interface{}{
 		"id": token, "accessor": req.ClientTokenAccessor, "display_name": req.DisplayName,
-		"entity_id": req.EntityID, "policies": []string{"root"}, "ttl": 0, "renewable": false,
-		"type": "service", "orphan": true, "path": "auth/token/root", "meta": nil,
+		"entity_id": req.EntityID, "policies": []string{"root"}, "path": "auth/token/root",
+		"meta": nil, "num_uses": 0, "orphan": true, "creation_time": s.started.Unix(),
+		"creation_ttl": 0, "expire_time": nil, "ttl": 0, "explicit_max_ttl": 0,
+		"type": "service",
 	}
-	respondOk(w, &logical.HTTPResponse{RequestID: uuid(), Data: data})
+	respondOk(w, &logical.HTTPResponse{RequestID: uuid(), Data: data, MountType: "token"})
 }

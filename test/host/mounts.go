@@ -32,7 +32,7 @@ type mountEntry struct {
 	UUID          string                 `json:"uuid"`
 	Accessor      string                 `json:"accessor"`
 	Options       map[string]string      `json:"options"`
-	Config        map[string]interface{} `json:"config"`
+	Config        mountConfig            `json:"config"`
 	PluginVersion string                 `json:"plugin_version"`
 }
 
@@ -49,6 +49,8 @@ type mountTable struct {
 	store  logical.Storage
 	sys    *sysView
 	logger log.Logger
+	// readOnly makes every mount's storage refuse writes (readonly.go, SIGUSR1).
+	readOnly atomic.Bool
 }
 
 func newMountTable(store logical.Storage, sys *sysView, logger log.Logger) *mountTable {
@@ -122,11 +124,33 @@ func (t *mountTable) enable(ctx context.Context, e mountEntry) error {
 	return t.persistLocked(ctx)
 }
 
+// tune changes a mounted entry under the table lock and persists the table;
+// change returns an error to leave the entry as it was.
+func (t *mountTable) tune(ctx context.Context, path string, change func(*mountEntry) error) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.mounts[path]
+	if m == nil {
+		return fmt.Errorf("tune of path %q failed: no mount entry found", path)
+	}
+	e := m.entry
+	if err := change(&e); err != nil {
+		return err
+	}
+	old := m.entry
+	m.entry = e
+	if err := t.persistLocked(ctx); err != nil {
+		m.entry = old
+		return err
+	}
+	return nil
+}
+
 func (t *mountTable) start(ctx context.Context, e mountEntry) (*mount, error) {
 	if ce, err := t.sys.cat.get(ctx, e.Type); err != nil || ce == nil {
 		return nil, fmt.Errorf("plugin not found in the catalog: %s", e.Type)
 	}
-	view := logical.NewStorageView(t.store, "logical/"+e.UUID+"/")
+	view := t.mountView(e.UUID)
 	cfg := map[string]string{}
 	for k, v := range e.Options {
 		cfg[k] = v
@@ -192,7 +216,7 @@ func (t *mountTable) restore(ctx context.Context) error {
 		m, err := t.start(ctx, e)
 		if err != nil {
 			t.logger.Error("skipping plugin-based mount entry", "path", e.Path, "error", err)
-			m = &mount{entry: e, view: logical.NewStorageView(t.store, "logical/"+e.UUID+"/")}
+			m = &mount{entry: e, view: t.mountView(e.UUID)}
 		}
 		t.mounts[e.Path] = m
 	}

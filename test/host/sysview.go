@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/hashicorp/vault/sdk/helper/consts"
 	"github.com/hashicorp/vault/sdk/helper/pluginutil"
@@ -27,8 +26,8 @@ type sysView struct {
 func newSysView(cat *catalog, ids *identities, version string) *sysView {
 	return &sysView{
 		StaticSystemView: logical.StaticSystemView{
-			DefaultLeaseTTLVal: 768 * time.Hour, // Vault's defaults (32 days)
-			MaxLeaseTTLVal:     768 * time.Hour,
+			DefaultLeaseTTLVal: systemDefaultLeaseTTL,
+			MaxLeaseTTLVal:     systemMaxLeaseTTL,
 			VersionString:      version,
 			ClusterUUID:        "dev-vault-cluster",
 			PluginEnvironment:  &logical.PluginEnvironment{VaultVersion: version},

@@ -18,6 +18,9 @@ struct memstore {
     struct mem_entry *v;
     size_t n, cap;
     int fail;
+    bool read_only;
+    int write_fail_skip;     /* < 0: off */
+    int writes;              /* puts and deletes asked for so far */
 };
 
 /* Index of key, or of the slot where it would go (*found false). */
@@ -46,6 +49,19 @@ static int injected_failure(struct memstore *m, struct err *e)
         return 0;
     m->fail--;
     return err_set(e, ERR_INTERNAL, "memstore: injected failure") != 0;
+}
+
+/* A refused write: read-only mode or the armed write failure. */
+static int write_refused(struct memstore *m, struct err *e)
+{
+    m->writes++;
+    if (m->read_only)
+        return err_set(e, ERR_READ_ONLY, "%s", fw_read_only_msg) != 0;
+    if (m->write_fail_skip < 0)
+        return 0;
+    if (m->write_fail_skip-- > 0)
+        return 0;
+    return err_set(e, ERR_INTERNAL, "memstore: injected write failure") != 0;
 }
 
 static int mem_get(void *ctx, const char *key, char **val, size_t *len, struct err *e)
@@ -85,7 +101,7 @@ static int mem_put(void *ctx, const char *key, const char *val, size_t len, bool
     memcpy(copy, val, len);
     copy[len] = '\0';
     pthread_mutex_lock(&m->lock);
-    if (injected_failure(m, e)) {
+    if (injected_failure(m, e) || write_refused(m, e)) {
         free(copy);
         rc = -1;
         goto out;
@@ -127,7 +143,7 @@ static int mem_del(void *ctx, const char *key, struct err *e)
     struct memstore *m = ctx;
     int found, rc = 0;
     pthread_mutex_lock(&m->lock);
-    if (injected_failure(m, e)) {
+    if (injected_failure(m, e) || write_refused(m, e)) {
         rc = -1;
         goto out;
     }
@@ -189,6 +205,7 @@ struct fw_storage *memstore_new(void)
     if (!m)
         return NULL;
     pthread_mutex_init(&m->lock, NULL);
+    m->write_fail_skip = -1;
     m->iface = (struct fw_storage){ m, mem_get, mem_put, mem_del, mem_list };
     return &m->iface;
 }
@@ -222,4 +239,40 @@ void memstore_fail_next(struct fw_storage *s, int n)
     pthread_mutex_lock(&m->lock);
     m->fail = n;
     pthread_mutex_unlock(&m->lock);
+}
+
+void memstore_set_read_only(struct fw_storage *s, bool on)
+{
+    struct memstore *m = (struct memstore *)s;
+    pthread_mutex_lock(&m->lock);
+    m->read_only = on;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void memstore_fail_write_after(struct fw_storage *s, int skip)
+{
+    struct memstore *m = (struct memstore *)s;
+    pthread_mutex_lock(&m->lock);
+    m->write_fail_skip = skip;
+    pthread_mutex_unlock(&m->lock);
+}
+
+int memstore_writes(struct fw_storage *s)
+{
+    struct memstore *m = (struct memstore *)s;
+    pthread_mutex_lock(&m->lock);
+    int n = m->writes;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+size_t memstore_count_prefix(struct fw_storage *s, const char *prefix)
+{
+    struct memstore *m = (struct memstore *)s;
+    size_t n = 0, plen = strlen(prefix);
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n; i++)
+        n += strncmp(m->v[i].key, prefix, plen) == 0;
+    pthread_mutex_unlock(&m->lock);
+    return n;
 }

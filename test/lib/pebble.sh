@@ -38,9 +38,7 @@
 # Every port is picked free on 127.0.0.1 at start, so several Pebbles can run at once.
 # Processes are stopped by PID only.
 
-_pebble_free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+source "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 _pebble_wait() {   # url [curl args...]: until it answers, 10 s at most
     local url=$1; shift
@@ -94,9 +92,8 @@ pebble_start() {
     _pebble_tls || { echo "pebble.sh: TLS material generation failed" >&2; return 1; }
 
     local wfe mgmt cts_mgmt
-    wfe=$(_pebble_free_port); mgmt=$(_pebble_free_port); cts_mgmt=$(_pebble_free_port)
-    PEBBLE_HTTP_PORT=$(_pebble_free_port); PEBBLE_TLS_PORT=$(_pebble_free_port)
-    PEBBLE_DNS_PORT=$(_pebble_free_port)
+    read -r wfe mgmt cts_mgmt PEBBLE_HTTP_PORT PEBBLE_TLS_PORT PEBBLE_DNS_PORT \
+        < <(free_ports 6)
     export PEBBLE_HTTP_PORT PEBBLE_TLS_PORT PEBBLE_DNS_PORT
 
     local eab='"externalAccountBindingRequired": false'

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 #include <cmocka.h>
@@ -16,6 +18,16 @@
 #include "../../src/engine/internal.h"
 #include "../../src/engine/order.h"
 #include "memstore.h"
+
+/* A mount over s without its worker. */
+static struct engine *test_engine(struct fw_storage *s)
+{
+    struct fw_env env = { .storage = s };
+    struct err e;
+    struct engine *eng = engine_new(&env, &e);
+    assert_non_null(eng);
+    return eng;
+}
 
 static bool has_key(struct fw_storage *s, const char *key)
 {
@@ -61,7 +73,9 @@ static void test_indexes(void **state)
     char **ids = NULL;
     assert_int_equal(order_list_active(s, &ids, &e), 0);
     assert_non_null(ids[0]);
-    assert_string_equal(ids[0], o->id);
+    snprintf(key, sizeof key, "web/%s", o->id);
+    assert_string_equal(ids[0], key);
+    snprintf(key, sizeof key, "role-active/web/%s", o->id);
     assert_null(ids[1]);
     fw_strv_free(ids);
 
@@ -130,9 +144,10 @@ static void test_advance_account_gone(void **state)
     struct err e;
     int64_t next = -1;
     char key[200];
+    struct engine *eng = test_engine(s);
     assert_int_equal(order_save(s, o, &e), 0);
 
-    assert_int_equal(order_advance(s, o->id, &next, &e), 0);
+    assert_int_equal(order_advance(eng, s, o->id, &next, &e), 0);
     assert_int_equal(next, 0);
     assert_int_equal(order_load(s, o->id, &back, &e), 0);
     assert_int_equal(back->status, ORDER_ERROR);
@@ -145,35 +160,64 @@ static void test_advance_account_gone(void **state)
     /* Terminal: advancing again changes nothing. */
     int64_t before = back->last_update;
     order_free(back);
-    assert_int_equal(order_advance(s, o->id, &next, &e), 0);
+    assert_int_equal(order_advance(eng, s, o->id, &next, &e), 0);
     assert_int_equal(order_load(s, o->id, &back, &e), 0);
     assert_int_equal(back->status, ORDER_ERROR);
     assert_int_equal(back->last_update, before);
     order_free(back);
     order_free(o);
+    engine_free(eng);
     memstore_free(s);
 }
 
-/* An order another thread holds is skipped, not advanced twice. */
-static void test_advance_locked(void **state)
+struct advance_arg {
+    struct engine *eng;
+    const char *id;
+    int rc;
+};
+
+static void *advance_thread(void *p)
+{
+    struct advance_arg *a = p;
+    struct err e;
+    a->rc = order_advance(a->eng, a->eng->env.storage, a->id, NULL, &e);
+    return NULL;
+}
+
+/* An order a request holds is advanced once the request lets go: waited for, not skipped
+ * (a skipped advance is a lost wake-up), and not advanced while held. */
+static void test_advance_waits_for_lock(void **state)
 {
     (void)state;
     struct fw_storage *s = memstore_new();
+    struct engine *eng = test_engine(s);
     struct order *o = new_order("web"), *back = NULL;
+    struct keylock hold = { 0 };
     struct err e;
+    pthread_t t;
     assert_int_equal(order_save(s, o, &e), 0);
-    assert_true(order_lock_try(o->id));
-    assert_false(order_lock_try(o->id));
-    assert_int_equal(order_advance(s, o->id, NULL, &e), 0);
+    assert_true(keylock_try(&eng->order_locks, o->id, &hold));
+    struct keylock other = { 0 };
+    assert_false(keylock_try(&eng->order_locks, o->id, &other));
+    struct advance_arg arg = { eng, o->id, -2 };
+    assert_int_equal(pthread_create(&t, NULL, advance_thread, &arg), 0);
+    usleep(100 * 1000);
     assert_int_equal(order_load(s, o->id, &back, &e), 0);
-    assert_int_equal(back->status, ORDER_NEW);
+    assert_int_equal(back->status, ORDER_NEW);   /* not touched while held */
     order_free(back);
-    order_lock_release(o->id);
-    assert_true(order_lock_try(o->id));
-    order_lock_release(o->id);
+    keylock_release(&eng->order_locks, &hold);
+    pthread_join(t, NULL);
+    assert_int_equal(arg.rc, 0);
+    assert_int_equal(order_load(s, o->id, &back, &e), 0);
+    assert_int_equal(back->status, ORDER_ERROR);  /* advanced after the release */
+    order_free(back);
+    assert_true(keylock_try(&eng->order_locks, o->id, &hold));
+    keylock_release(&eng->order_locks, &hold);
     /* A missing order is nothing to do. */
-    assert_int_equal(order_advance(s, "01936d8e-7c3a-7890-b123-456789abcdef", NULL, &e), 0);
+    assert_int_equal(order_advance(eng, s, "01936d8e-7c3a-7890-b123-456789abcdef", NULL, &e),
+                     0);
     order_free(o);
+    engine_free(eng);
     memstore_free(s);
 }
 
@@ -183,7 +227,7 @@ int main(void)
         cmocka_unit_test(test_indexes),
         cmocka_unit_test(test_load_checks),
         cmocka_unit_test(test_advance_account_gone),
-        cmocka_unit_test(test_advance_locked),
+        cmocka_unit_test(test_advance_waits_for_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,13 @@ static const struct policy_case cases[] = {
     { "001 r1 *.example.com none: foo", "*.example.com", 0, "foo.example.com", false },
     { "001 r1 *.example.com none: bare", "*.example.com", 0, "example.com", false },
     { "001 r1 *.example.com none: wildcard", "*.example.com", 0, "*.example.com", false },
-    { "001 r2 foo.example.com none", "foo.example.com", 0, "foo.example.com", false },
+    /* r2 (its options cell is empty) and r5's note, "bare_domains does nothing": with no
+     * option an entry allows exactly its own name, and nothing else */
+    { "001 r2 foo.example.com none", "foo.example.com", 0, "foo.example.com", true },
+    { "001 r2 foo.example.com none: parent", "foo.example.com", 0, "example.com", false },
+    { "001 r2 foo.example.com none: child", "foo.example.com", 0, "a.foo.example.com", false },
+    { "001 r2 foo.example.com none: wildcard", "foo.example.com", 0, "*.foo.example.com",
+      false },
     { "001 r3 *.example.com bare: foo", "*.example.com", BARE, "foo.example.com", false },
     { "001 r3 *.example.com bare: bare", "*.example.com", BARE, "example.com", false },
     { "001 r3 *.example.com bare: wildcard", "*.example.com", BARE, "*.example.com", false },
@@ -66,6 +72,12 @@ static const struct policy_case cases[] = {
     { "001 r12 unicode entry: unicode", "räksmörgås.se", BARE, "räksmörgås.se", true },
     { "001 r12 unicode entry: punycode", "räksmörgås.se", BARE, "xn--rksmrgs-5wao1o.se",
       true },
+
+    /* the exact match of no option, and what the other options do to it */
+    { "no option: second entry", "a.example.com,b.example.com", 0, "b.example.com", true },
+    { "no option: unicode entry", "räksmörgås.se", 0, "xn--rksmrgs-5wao1o.se", true },
+    { "wildcards alone: entry itself refused", "example.com", WILD, "example.com", false },
+    { "bare,wildcards: entry itself", "example.com", BARE | WILD, "example.com", true },
 
     /* overview prose examples */
     { "bare example: www listed", "example.com,www.example.com", BARE, "www.example.com",

@@ -79,6 +79,17 @@ static const struct fw_field enum_fields[] = {
 static const struct fw_path p_enum = { .pattern = "enum", .fields = enum_fields,
     .ops = { [FW_READ] = { echo, NULL }, [FW_UPDATE] = { echo, NULL } } };
 
+/* "v" says "" means its default; "d" has the same default and set but does not. */
+static const struct fw_field enum_default_fields[] = {
+    { .name = "v", .type = FW_TYPE_STRING, .allowed = key_types, .def = "ec",
+      .empty_is_default = true },
+    { .name = "d", .type = FW_TYPE_STRING, .allowed = key_types, .def = "ec" },
+    { 0 }
+};
+static const struct fw_path p_enum_default = { .pattern = "enum-default",
+    .fields = enum_default_fields,
+    .ops = { [FW_READ] = { echo, NULL }, [FW_UPDATE] = { echo, NULL } } };
+
 static const struct fw_field bad_default_fields[] = {
     { .name = "v", .type = FW_TYPE_INT, .def = "not-a-number" }, { 0 }
 };
@@ -87,7 +98,7 @@ static const struct fw_path p_bad_default = { .pattern = "bad-default",
 
 static const struct fw_path *const paths[] = {
     &p_string, &p_int, &p_bool, &p_duration, &p_comma, &p_slice, &p_map, &p_name, &p_lower,
-    &p_enum, &p_bad_default, NULL
+    &p_enum, &p_enum_default, &p_bad_default, NULL
 };
 static const struct fw_backend backend = { .name = "fields-test", .paths = paths };
 
@@ -189,6 +200,14 @@ static const struct field_case cases[] = {
     /* allowed values */
     { "enum ok", "enum", "{\"v\":\"rsa\"}", "\"rsa\"", NULL },
     { "enum refused", "enum", "{\"v\":\"dsa\"}", NULL, "allowed values [rsa ec]" },
+    { "enum empty refused", "enum", "{\"v\":\"\"}", NULL, "allowed values [rsa ec]" },
+    /* empty_is_default: "" is the default (Terraform provider >= 5.9), nothing else is */
+    { "enum empty is default", "enum-default", "{\"v\":\"\"}", "\"ec\"", NULL },
+    { "enum default other value", "enum-default", "{\"v\":\"rsa\"}", "\"rsa\"", NULL },
+    { "enum default still refuses", "enum-default", "{\"v\":\"dsa\"}", NULL,
+      "allowed values [rsa ec]" },
+    { "enum default blank refused", "enum-default", "{\"v\":\" \"}", NULL, "allowed values" },
+    { "enum default null absent", "enum-default", "{\"v\":null}", "\"ec\"", NULL },
     /* absent and null */
     { "absent is zero", "int", "{}", "0", NULL },
     { "no data", "int", NULL, "0", NULL },
@@ -289,6 +308,25 @@ static void test_query_strings(void **state)
     fw_resp_clear(&resp);
 }
 
+/* "" on an empty_is_default field reads as set (the client asked for the default); the
+ * same "" on a field without the flag is refused, and names that field. */
+static void test_empty_is_default(void **state)
+{
+    struct fw_resp resp;
+    run("enum-default", FW_UPDATE, "{\"v\":\"\"}", &resp);
+    assert_int_equal(resp.status, FW_STATUS_OK);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp.data, "v")),
+                        "ec");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp.data, "v_present")));
+    fw_resp_clear(&resp);
+
+    run("enum-default", FW_UPDATE, "{\"v\":\"\",\"d\":\"\"}", &resp);
+    const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp.data, "error"));
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "for field \"d\": value is not one of the allowed values"));
+    fw_resp_clear(&resp);
+}
+
 /* A default that does not parse is a bug in the table: generic 500, not a 400. */
 static void test_bad_default(void **state)
 {
@@ -317,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_query_strings),
+        cmocka_unit_test(test_empty_is_default),
         cmocka_unit_test(test_bad_default),
         cmocka_unit_test(test_error_names_field),
     };

@@ -115,6 +115,8 @@ static int fail_handler(const struct fw_req *req, const struct fw_data *d, struc
         return err_set(e, ERR_INVALID, "bad input for field x");
     if (strcmp(kind, "notfound") == 0)
         return err_set(e, ERR_NOT_FOUND, "no such thing");
+    if (strcmp(kind, "readonly") == 0)
+        return err_set(e, ERR_READ_ONLY, "storage put x: cannot write to readonly storage");
     if (strcmp(kind, "upstream") == 0)
         return err_set(e, ERR_UPSTREAM, "acme server said no, secret detail");
     return err_set(e, ERR_INTERNAL, "storage exploded, secret detail");
@@ -126,7 +128,7 @@ static const struct fw_field fail_fields[] = {
 static const struct fw_path p_fail = {
     .pattern = "fail/(?<kind>\\w+)",
     .fields = fail_fields,
-    .ops = { [FW_READ] = { fail_handler, NULL } },
+    .ops = { [FW_READ] = { fail_handler, NULL }, [FW_UPDATE] = { fail_handler, NULL } },
 };
 
 static int files_write(const struct fw_req *req, const struct fw_data *d, struct fw_resp *resp,
@@ -358,11 +360,17 @@ static void test_error_mapping(void **state)
     assert_int_equal(cJSON_GetArraySize(r.data), 1);
     fw_resp_clear(&r);
 
-    run(&backend, s, "read", "fail/notfound", NULL, &r);
-    assert_int_equal(r.status, FW_STATUS_OK);
-    assert_null(r.data);
-    assert_null(r.warnings);
-    fw_resp_clear(&r);
+    /* Not found is a 404 naming the object on every operation, a write too (a nil reply
+     * would be 204 "success" there); the handler's warnings go with the data. */
+    static const char *const ops[] = { "read", "update" };
+    for (size_t i = 0; i < 2; i++) {
+        run(&backend, s, ops[i], "fail/notfound", NULL, &r);
+        assert_int_equal(r.status, FW_STATUS_NOT_FOUND);
+        assert_string_equal(r.err_msg, "no such thing");
+        assert_null(r.data);
+        assert_null(r.warnings);
+        fw_resp_clear(&r);
+    }
 
     static const char *const internal[] = { "fail/internal", "fail/upstream" };
     for (size_t i = 0; i < 2; i++) {
@@ -378,6 +386,83 @@ static void test_error_mapping(void **state)
     assert_int_equal(r.status, FW_STATUS_INTERNAL);
     fw_resp_clear(&r);
     memstore_free(s);
+}
+
+static int sv_state;   /* what the stub SystemView reports; -1: the call fails */
+
+static int sv_replication_state(void *ctx, uint32_t *state, struct err *e)
+{
+    if (sv_state < 0)
+        return err_set(e, ERR_INTERNAL, "system view unavailable");
+    *state = (uint32_t)sv_state;
+    return 0;
+}
+
+/* A write refused by a standby's storage reaches the host as logical.ErrReadOnly's text,
+ * nothing else (no data, no warnings), so the host forwards it to the active node. */
+static void test_read_only_storage(void **state)
+{
+    struct fw_storage *s = memstore_new();
+    struct fw_resp r;
+
+    memstore_set_read_only(s, true);
+    run(&backend, s, "update", "roles/web", "{\"ttl\":\"2h\"}", &r);
+    assert_int_equal(r.status, FW_STATUS_READ_ONLY);
+    assert_string_equal(r.err_msg, "cannot write to readonly storage");
+    assert_null(r.data);
+    assert_null(r.warnings);
+    fw_resp_clear(&r);
+    assert_int_equal(memstore_count(s), 0);
+
+    /* reads still work on a standby */
+    run(&backend, s, "list", "roles/", NULL, &r);
+    assert_int_equal(r.status, FW_STATUS_OK);
+    fw_resp_clear(&r);
+
+    /* a handler's ERR_READ_ONLY from deeper down (wrapped text) maps the same way */
+    run(&backend, s, "read", "fail/readonly", NULL, &r);
+    assert_int_equal(r.status, FW_STATUS_READ_ONLY);
+    assert_string_equal(r.err_msg, "cannot write to readonly storage");
+    assert_null(r.data);
+    assert_null(r.warnings);
+    fw_resp_clear(&r);
+
+    memstore_set_read_only(s, false);
+    run(&backend, s, "update", "roles/web", "{\"ttl\":\"2h\"}", &r);
+    assert_int_equal(r.status, FW_STATUS_OK);
+    fw_resp_clear(&r);
+    assert_int_equal(memstore_count(s), 1);
+
+    /* the host's error text, as the runtime's storage client sees it */
+    assert_true(fw_storage_err_is_read_only("cannot write to readonly storage"));
+    assert_true(fw_storage_err_is_read_only("put logical/x: cannot write to readonly storage"));
+    assert_false(fw_storage_err_is_read_only("permission denied"));
+    assert_false(fw_storage_err_is_read_only(NULL));
+    memstore_free(s);
+}
+
+/* fw_require_writable: refuses on a performance standby or a secondary, lets an
+ * unanswered SystemView through (the storage write decides then). */
+static void test_require_writable(void **state)
+{
+    struct fw_sysview sv = { .replication_state = sv_replication_state };
+    struct fw_req req = { .sysview = &sv };
+    struct err e = { 0 };
+    static const struct { int state; int rc; } cases[] = {
+        { 0, 0 }, { FW_REPL_PERF_STANDBY, -1 }, { FW_REPL_DR_SECONDARY, -1 },
+        { FW_REPL_PERF_SECONDARY, -1 }, { 1 << 0, 0 }, { -1, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sv_state = cases[i].state;
+        err_clear(&e);
+        assert_int_equal(fw_require_writable(&req, &e), cases[i].rc);
+        if (cases[i].rc) {
+            assert_int_equal(e.kind, ERR_READ_ONLY);
+            assert_string_equal(e.msg, "cannot write to readonly storage");
+        }
+    }
+    struct fw_req bare = { 0 };
+    assert_int_equal(fw_require_writable(&bare, &e), 0);
 }
 
 static void test_rollback(void **state)
@@ -404,6 +489,13 @@ static void test_rollback(void **state)
     memstore_fail_next(s, 1);
     run(&backend, s, "rollback", "", NULL, &r);
     assert_int_equal(r.status, FW_STATUS_INTERNAL);
+    fw_resp_clear(&r);
+
+    /* on a standby the periodic function's write is refused: the host's own text */
+    memstore_set_read_only(s, true);
+    run(&backend, s, "rollback", "", NULL, &r);
+    assert_int_equal(r.status, FW_STATUS_READ_ONLY);
+    assert_string_equal(r.err_msg, "cannot write to readonly storage");
     fw_resp_clear(&r);
     memstore_free(s);
 }
@@ -496,6 +588,8 @@ int main(void)
         cmocka_unit_test(test_existence_check),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_error_mapping),
+        cmocka_unit_test(test_read_only_storage),
+        cmocka_unit_test(test_require_writable),
         cmocka_unit_test(test_rollback),
         cmocka_unit_test(test_robustness),
     };

@@ -95,10 +95,15 @@ static const struct resp_case resp_cases[] = {
     { "warning only", FW_STATUS_OK, NULL, "careful", "", true, "null", -1 },
     { "user error", FW_STATUS_USER_ERROR, NULL, NULL, "field ttl: bad", true,
       "{\"error\":\"field ttl: bad\"}", -1 },
+    /* a raw 404 whose body (base64 of {"errors":["order x: not found"]}) names the object */
+    { "not found", FW_STATUS_NOT_FOUND, NULL, NULL, "order x: not found", true,
+      "{\"http_status_code\":404,\"http_content_type\":\"application/json\","
+      "\"http_raw_body\":\"eyJlcnJvcnMiOlsib3JkZXIgeDogbm90IGZvdW5kIl19\"}", -1 },
     { "no path", FW_STATUS_UNSUPPORTED_PATH, NULL, NULL, "", false, NULL, 6 },
     { "no op", FW_STATUS_UNSUPPORTED_OP, NULL, NULL, "", false, NULL, 5 },
     { "internal", FW_STATUS_INTERNAL, NULL, NULL, "internal error", false, NULL, 0 },
     { "internal, no text", FW_STATUS_INTERNAL, NULL, NULL, "", false, NULL, 0 },
+    { "read-only", FW_STATUS_READ_ONLY, NULL, NULL, "", false, NULL, 0 },
 };
 
 static void check_resp_case(const struct resp_case *c)
@@ -139,6 +144,23 @@ static void test_response(void **state)
         check_resp_case(&resp_cases[i]);
 }
 
+/* A standby's read-only storage: the wire form is ProtoError type 0 (pb.ErrTypeUnknown,
+ * which the host's ProtoErrToErr turns into errors.New(msg)) whose text is exactly
+ * logical.ErrReadOnly's, so logical.ShouldForward forwards the request. */
+static void test_response_read_only(void **state)
+{
+    struct fw_resp r;
+    memset(&r, 0, sizeof r);
+    r.status = FW_STATUS_READ_ONLY;
+    snprintf(r.err_msg, sizeof r.err_msg, "storage put x: something else");
+    Pb__HandleRequestReply *out = roundtrip(&r);
+    assert_null(out->response);
+    assert_non_null(out->err);
+    assert_int_equal(out->err->err_type, 0);
+    assert_string_equal(out->err->err_msg, "cannot write to readonly storage");
+    pb__handle_request_reply__free_unpacked(out, NULL);
+}
+
 static void test_existence(void **state)
 {
     static const struct {
@@ -170,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_op),
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_response),
+        cmocka_unit_test(test_response_read_only),
         cmocka_unit_test(test_existence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,8 @@
 //	orderload [common flags] latency    -n 50  [-poll 20ms]          sequential orders: p50/p99
 //	orderload [common flags] concurrent -n 200 [-c 200] [-poll 50ms] wall time of N orders at once
 //	orderload [common flags] e2e        -n 20  [-poll 20ms]          full flow incl. fetch-cert
+//	orderload [common flags] place      -n 1000 -out F               N orders left awaiting
+//	orderload [common flags] fulfil     -in F                        fulfil them all at once
 //	orderload [common flags] lookup     -ids a.txt,b.txt [-reqs 2000] lookup/order p50 per id set
 //	orderload seed -mountdir DIR -src ID -count N -out FILE          copy a stored order (offline)
 //
@@ -151,15 +153,15 @@ func waitStatus(id, want string, poll time.Duration, limit time.Duration) (time.
 }
 
 type orderTimes struct {
-	id                            string
+	id, ident                     string
 	start, awaiting, fulfil, done time.Time
 	fetched                       time.Time
 }
 
-// runOrder: new-order, wait awaiting, challenge, publish, fulfilled-challenge, wait completed,
-// and fetch-cert when fetch is set.
-func runOrder(ident string, poll time.Duration, fetch bool) (orderTimes, error) {
+// placeOrder: new-order, then wait until the order awaits its challenge.
+func placeOrder(ident string, poll time.Duration) (orderTimes, error) {
 	var t orderTimes
+	t.ident = ident
 	t.start = time.Now()
 	d, _, err := vault("PUT", fmt.Sprintf("%s/role/%s/new-order", *mount, *role),
 		map[string]any{"identifiers": []string{ident}})
@@ -170,40 +172,53 @@ func runOrder(ident string, poll time.Duration, fetch bool) (orderTimes, error) 
 	if t.id == "" {
 		return t, errors.New("new-order: no order_id")
 	}
-	if t.awaiting, err = waitStatus(t.id, "awaiting-challenge-fulfillment", poll, *limit); err != nil {
-		return t, err
-	}
-	c, _, err := vault("GET", orderPath(t.id)+"/challenge?challenge_type=http-01&identifier="+ident, nil)
+	t.awaiting, err = waitStatus(t.id, "awaiting-challenge-fulfillment", poll, *limit)
+	return t, err
+}
+
+// fulfilOrder: challenge, publish, fulfilled-challenge, wait completed, and fetch-cert when
+// fetch is set.
+func fulfilOrder(t *orderTimes, poll time.Duration, fetch bool) error {
+	c, _, err := vault("GET", orderPath(t.id)+"/challenge?challenge_type=http-01&identifier="+t.ident, nil)
 	if err != nil {
-		return t, err
+		return err
 	}
 	tok, auth := str(c, "challenge_token"), str(c, "challenge_auth")
 	if tok == "" || auth == "" {
-		return t, fmt.Errorf("order %s: challenge without token/auth", t.id)
+		return fmt.Errorf("order %s: challenge without token/auth", t.id)
 	}
 	if err := ctsPost("add-http01", map[string]string{"token": tok, "content": auth}); err != nil {
-		return t, err
+		return err
 	}
 	t.fulfil = time.Now()
 	if _, _, err := vault("PUT", orderPath(t.id)+"/fulfilled-challenge",
-		map[string]string{"identifier": ident, "challenge_type": "http-01"}); err != nil {
-		return t, err
+		map[string]string{"identifier": t.ident, "challenge_type": "http-01"}); err != nil {
+		return err
 	}
 	if t.done, err = waitStatus(t.id, "completed", poll, *limit); err != nil {
-		return t, err
+		return err
 	}
 	ctsPost("del-http01", map[string]string{"token": tok})
 	if fetch {
 		f, _, err := vault("GET", orderPath(t.id)+"/fetch-cert", nil)
 		if err != nil {
-			return t, err
+			return err
 		}
 		if !strings.HasPrefix(str(f, "certificate"), "-----BEGIN CERTIFICATE-----") || str(f, "private_key") == "" {
-			return t, fmt.Errorf("order %s: fetch-cert without certificate/private_key", t.id)
+			return fmt.Errorf("order %s: fetch-cert without certificate/private_key", t.id)
 		}
 		t.fetched = time.Now()
 	}
-	return t, nil
+	return nil
+}
+
+// runOrder: placeOrder then fulfilOrder.
+func runOrder(ident string, poll time.Duration, fetch bool) (orderTimes, error) {
+	t, err := placeOrder(ident, poll)
+	if err != nil {
+		return t, err
+	}
+	return t, fulfilOrder(&t, poll, fetch)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -320,6 +335,11 @@ func cmdConcurrent(args []string) {
 		}
 		co = append(co, t.done.Sub(t.start))
 	}
+	var fc []time.Duration
+	for _, t := range ts {
+		fc = append(fc, t.done.Sub(t.fulfil))
+	}
+	fmt.Printf("RESULT fulfilled_p50_ms %.1f\nRESULT fulfilled_p99_ms %.1f\n", ms(pct(fc, 50)), ms(pct(fc, 99)))
 	fmt.Printf("RESULT all_awaiting_s %.2f\n", lastAw.Sub(first).Seconds())
 	fmt.Printf("RESULT over5s %d\n", over)
 	fmt.Printf("RESULT wall_s %.2f\nRESULT per_order_p50_ms %.1f\nRESULT per_order_p99_ms %.1f\n",
@@ -492,9 +512,105 @@ func cmdSeed(args []string) {
 	fmt.Printf("RESULT seeded %d\n", *count)
 }
 
+// parallel runs f(i) for i < n with at most c at once; the first error.
+func parallel(n, c int, f func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, c)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("order %d: %v", i, err)
+		}
+	}
+	return nil
+}
+
+// cmdPlace: N orders placed at once, each waited for until it awaits its challenge; the
+// orders are left active and their "id ident" lines written to -out for cmdFulfil.
+func cmdPlace(args []string) {
+	fs := flag.NewFlagSet("place", flag.ExitOnError)
+	n := fs.Int("n", 1000, "orders")
+	c := fs.Int("c", 0, "orders in flight (default n)")
+	poll := fs.Duration("poll", 200*time.Millisecond, "status poll interval per order")
+	out := fs.String("out", "", "file for the placed orders")
+	fs.Parse(args)
+	if *c <= 0 {
+		*c = *n
+	}
+	ts := make([]orderTimes, *n)
+	t0 := time.Now()
+	err := parallel(*n, *c, func(i int) (err error) { ts[i], err = placeOrder(ident(i), *poll); return })
+	if err != nil {
+		die("place: %v", err)
+	}
+	f, ferr := os.Create(*out)
+	if ferr != nil {
+		die("%v", ferr)
+	}
+	var last time.Time
+	for _, t := range ts {
+		fmt.Fprintf(f, "%s %s\n", t.id, t.ident)
+		if t.awaiting.After(last) {
+			last = t.awaiting
+		}
+	}
+	f.Close()
+	fmt.Printf("RESULT place_wall_s %.2f\n", last.Sub(t0).Seconds())
+}
+
+// cmdFulfil: fulfils every order of -in at once and waits for each to complete.
+func cmdFulfil(args []string) {
+	fs := flag.NewFlagSet("fulfil", flag.ExitOnError)
+	in := fs.String("in", "", "file written by place")
+	c := fs.Int("c", 0, "orders in flight (default all)")
+	poll := fs.Duration("poll", 100*time.Millisecond, "status poll interval per order")
+	fs.Parse(args)
+	b, err := os.ReadFile(*in)
+	if err != nil {
+		die("%v", err)
+	}
+	var ts []orderTimes
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if p := strings.Fields(l); len(p) == 2 {
+			ts = append(ts, orderTimes{id: p[0], ident: p[1]})
+		}
+	}
+	if *c <= 0 {
+		*c = len(ts)
+	}
+	t0 := time.Now()
+	if err := parallel(len(ts), *c, func(i int) error { return fulfilOrder(&ts[i], *poll, false) }); err != nil {
+		die("fulfil: %v", err)
+	}
+	var fc []time.Duration
+	var last time.Time
+	over := 0
+	for _, t := range ts {
+		fc = append(fc, t.done.Sub(t.fulfil))
+		if t.done.Sub(t.fulfil) > 5*time.Second {
+			over++
+		}
+		if t.done.After(last) {
+			last = t.done
+		}
+	}
+	fmt.Printf("RESULT fulfil_wall_s %.2f\nRESULT over5s %d\n", last.Sub(t0).Seconds(), over)
+	fmt.Printf("RESULT fulfilled_p50_ms %.1f\nRESULT fulfilled_p99_ms %.1f\n", ms(pct(fc, 50)), ms(pct(fc, 99)))
+}
+
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: orderload [flags] latency|concurrent|e2e|lookup|seed [flags]")
+		fmt.Fprintln(os.Stderr, "usage: orderload [flags] latency|concurrent|e2e|place|fulfil|lookup|seed [flags]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -513,6 +629,10 @@ func main() {
 		cmdConcurrent(rest)
 	case "e2e":
 		cmdE2E(rest)
+	case "place":
+		cmdPlace(rest)
+	case "fulfil":
+		cmdFulfil(rest)
 	case "lookup":
 		cmdLookup(rest)
 	case "seed":

@@ -1,0 +1,57 @@
+package main
+
+// Operation counters for the benchmarks (test/bench): the storage calls the host serves to
+// plugins and the SystemView replication-state calls they make, read with
+// GET /v1/sys/dev/counters. A dev-vault facility, not a Vault API; process-wide, since the
+// benchmarks read deltas around one phase.
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/hashicorp/vault/sdk/helper/consts"
+	"github.com/hashicorp/vault/sdk/logical"
+)
+
+type opCounters struct {
+	get, list, put, del, replicationState atomic.Int64
+}
+
+var devCounters opCounters
+
+func (c *opCounters) snapshot() map[string]interface{} {
+	return map[string]interface{}{
+		"storage_get": c.get.Load(), "storage_list": c.list.Load(),
+		"storage_put": c.put.Load(), "storage_delete": c.del.Load(),
+		"sysview_replication_state": c.replicationState.Load(),
+	}
+}
+
+// countingStorage counts every call made on a mount's storage view.
+type countingStorage struct{ logical.Storage }
+
+func (s countingStorage) Get(ctx context.Context, key string) (*logical.StorageEntry, error) {
+	devCounters.get.Add(1)
+	return s.Storage.Get(ctx, key)
+}
+
+func (s countingStorage) List(ctx context.Context, prefix string) ([]string, error) {
+	devCounters.list.Add(1)
+	return s.Storage.List(ctx, prefix)
+}
+
+func (s countingStorage) Put(ctx context.Context, e *logical.StorageEntry) error {
+	devCounters.put.Add(1)
+	return s.Storage.Put(ctx, e)
+}
+
+func (s countingStorage) Delete(ctx context.Context, key string) error {
+	devCounters.del.Add(1)
+	return s.Storage.Delete(ctx, key)
+}
+
+// ReplicationState is what a plugin asks to learn whether it may write (fw_sysview_can_write).
+func (s *sysView) ReplicationState() consts.ReplicationState {
+	devCounters.replicationState.Add(1)
+	return s.StaticSystemView.ReplicationState()
+}
