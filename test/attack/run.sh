@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test/attack/run.sh: hostile clients and hostile CAs against the plugin under dev-vault
-# (issue 13). One dev-vault + plugin + Pebble for every scenario, and hostile_ca.py's
+# test/attack/run.sh: hostile clients and hostile CAs against the plugin under a real host
+# (issue 13; HOST=dev-vault by default, HOST=openbao works too, see test/lib/host.sh). One
+# host + plugin + Pebble for every scenario, and hostile_ca.py's
 # misbehaving HTTPS servers. After each attack: no 5xx, the plugin process is the same one
 # (or its relaunches are counted and reported), a normal read still works, and a refused
 # create left nothing (read 404, not listed). At the end: no reply of any read path holds a
@@ -17,8 +18,7 @@ e2e_pebble_start || { e2e_finish; exit 1; }
 e2e_require python3 "apt-get install python3" || { e2e_finish; exit 1; }
 [ -x "$VALIDATOR" ] || not_ok "prerequisite: $VALIDATOR missing (run scripts/deps.sh: openapi-spec-validator from scripts/requirements.txt)"
 
-HOST_PID=${E2E_PIDS[0]}
-plugin_pids() { ps -o pid= --ppid "$HOST_PID" | tr -d ' ' | sort | tr '\n' ' '; }
+plugin_pids() { host_plugin_pids | sort | tr '\n' ' '; }
 
 # ---- hostile CAs -----------------------------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
