@@ -122,7 +122,7 @@ tests: all dist $(UNIT_BIN) $(ACME_BIN)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
-FUZZ_MAKE := $(MAKE) FUZZ=1 CC=clang
+FUZZ_MAKE := $(MAKE) FUZZ=1 CC=clang BUILD=build-fuzz
 
 $(BUILD)/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_util.h $(LIBS)
 	@mkdir -p $(@D)
@@ -134,7 +134,7 @@ fuzz-targets:
 	$(FUZZ_MAKE) fuzz-bins
 
 fuzz: fuzz-targets
-	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=build-fuzz bash test/fuzz/run.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash test/fuzz/run.sh
 
 deps:
 	bash scripts/deps.sh

@@ -14,7 +14,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 FB=build-fuzz
 command -v clang >/dev/null || { echo "fuzz/run.sh: clang missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 BIN_DIR=${FUZZ_BIN_DIR:-$FB/fuzz}
-[ -n "${FUZZ_BIN_DIR:-}" ] || make -s FUZZ=1 CC=clang fuzz-bins >/tmp/fuzz-build.$$ 2>&1 || {
+[ -n "${FUZZ_BIN_DIR:-}" ] || make -s FUZZ=1 CC=clang BUILD=$FB fuzz-bins >/tmp/fuzz-build.$$ 2>&1 || {
     cat /tmp/fuzz-build.$$ >&2; rm -f /tmp/fuzz-build.$$
     echo "fuzz/run.sh: cannot build the targets (needs clang and libclang-rt-14-dev)" >&2; exit 1; }
 rm -f /tmp/fuzz-build.$$
@@ -38,11 +38,11 @@ for t in "${targets[@]}"; do
     t1=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
     ms=$(( (t1 - t0) * 1000 / $(getconf CLK_TCK) ))
     total_ms=$((total_ms + ms))
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-    if [ $rc -ne 0 ] || grep -qE '^(==[0-9]+==ERROR|SUMMARY: )|runtime error:' "$log"; then
+    runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+    cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1)
+    if [ $rc -ne 0 ] || grep -aqE '^(==[0-9]+==ERROR|SUMMARY: )|runtime error:' "$log"; then
         echo "FAIL $t (rc $rc): see $log"
-        grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -5
+        grep -aE 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -5
         failed=1
     else
         echo "ok   $t: ${runs:-?} runs, $cov, $((ms / 1000)).$(( (ms % 1000) / 100 )) CPU s"
