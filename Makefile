@@ -6,10 +6,12 @@
 #   make demo       Pebble + OpenBao (HOST=dev-vault: the SDK host) + plugin, bao CLI
 #   make install    the plugin into $(DESTDIR)$(PLUGIN_DIR) (PREFIX, PLUGIN_DIR)
 #   make dist       release zip + SHA256SUMS in $(BUILD)/dist, named like HashiCorp's
+#   make fuzz       every libFuzzer target (test/fuzz) for FUZZ_SECONDS each (clang)
 # Sources are picked up by wildcard: src/<layer>/*.c, test/unit/test_*.c, test/acme/*.c.
 
 SAN     ?=
-BUILD   ?= build$(if $(SAN),-asan)
+FUZZ    ?=
+BUILD   ?= build$(if $(SAN),-asan)$(if $(FUZZ),-fuzz)
 CC      ?= cc
 PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 libidn2 ldns libxml-2.0
 # pkg-config runs once (simple expansion): CFLAGS is a recursive variable, expanded for
@@ -22,6 +24,11 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 LDLIBS  += $(PKG_LIBS) -lpthread
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifneq ($(FUZZ),)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
 
@@ -110,6 +117,25 @@ $(BUILD)/test-acme/%: test/acme/%.c $(TEST_HELPERS) $(LIBS)
 
 tests: all dist $(UNIT_BIN) $(ACME_BIN)
 
+# libFuzzer targets (test/fuzz/fuzz_*.c), built by clang into build-fuzz with the layers
+# instrumented for coverage, ASan and UBSan. `make fuzz-targets` builds, `make fuzz` runs.
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+FUZZ_MAKE := $(MAKE) FUZZ=1 CC=clang BUILD=build-fuzz
+
+$(BUILD)/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_util.h $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz-targets:
+	$(FUZZ_MAKE) fuzz-bins
+
+fuzz: fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash test/fuzz/run.sh
+
 deps:
 	bash scripts/deps.sh
 
@@ -158,7 +184,7 @@ $(DIST_ZIP): $(PLUGIN) VERSION README.md
 dist: $(DIST_ZIP)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all tests deps test asan bench demo install dist clean
+.PHONY: all tests deps test asan bench demo install dist clean fuzz fuzz-targets fuzz-bins
 .SECONDARY:

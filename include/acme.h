@@ -113,6 +113,11 @@ char *acme_client_account_url(struct acme_client *c);
 int acme_client_set_account_url(struct acme_client *c, const char *url, struct err *e);
 /* Switches to another borrowed key (after a rollover done elsewhere). */
 void acme_client_set_key(struct acme_client *c, struct crypto_key *key);
+/* Bounds every later exchange of c by deadline_ms (wall-clock milliseconds since the epoch,
+ * e.g. the host's request deadline; 0 removes the bound): each one ends a margin before it,
+ * and none starts after it (ERR_RETRY naming the CA). Not for clients shared across
+ * threads. */
+void acme_client_set_deadline(struct acme_client *c, int64_t deadline_ms);
 /* flag (borrowed, NULL: none) cancels the client's calls: once *flag is true, a request in
  * flight ends within about a second with ERR_RETRY ("cancelled") and new ones fail at once.
  * The order worker sets it on shutdown so a hung CA cannot hold the plugin's exit. */

@@ -111,6 +111,7 @@ struct fw_req {
     struct fw_storage *storage;
     struct fw_sysview *sysview;
     void *backend;            /* the instance returned by fw_backend.setup */
+    int64_t deadline_ms;      /* when the host stops waiting (wall-clock ms); 0: none */
 };
 
 /* How the framework tells the runtime which protocol error to send (pb.ProtoError). */
@@ -220,6 +221,7 @@ struct fw_operation {
     const char *summary;
 };
 
+
 struct fw_path {
     /* PCRE2 pattern relative to the mount, anchored by the framework (^...$); named
      * captures (?<name>...) fill fields of the same name. */
@@ -230,6 +232,10 @@ struct fw_path {
     const char *synopsis;
     const char *description;
     bool take_arbitrary_input;       /* no "ignored unrecognized parameters" warning */
+    /* Operations (bit 1u << op) whose handler waits on a remote service (an ACME CA). The
+     * runtime runs those requests on threads of their own, so they cannot hold up the
+     * others; such handlers bound their remote calls by req->deadline_ms. */
+    unsigned remote_ops;
 };
 
 /* Named-capture helpers for patterns, matching Vault's framework.GenericNameRegex. */
@@ -261,6 +267,9 @@ struct fw_backend {
     /* Stop background work and free the instance. NULL ok. */
     void (*cleanup)(void *backend);
 };
+
+/* True when the request (wire path and operation) would run a handler marked remote. */
+bool fw_request_is_remote(const struct fw_backend *b, const char *path, const char *operation);
 
 /* Routes, parses fields, calls the handler, builds the response (including "help" and
  * "rollback" operations). Always returns with *resp filled; never fails otherwise. */

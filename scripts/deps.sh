@@ -16,7 +16,7 @@ pkgs=(
     python3 python3-venv
     libldns-dev libxml2-dev
     bind9 bind9-utils bind9-dnsutils
-    clang llvm
+    clang llvm libclang-rt-14-dev
     zip unzip
 )
 

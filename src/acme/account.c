@@ -21,8 +21,8 @@ void acme_account_clear(struct acme_account *a)
 }
 
 /* Fills *out from a response; url is the account URL (Location or the kid). */
-static int account_parse(const struct acme_http_resp *r, const char *url,
-                         struct acme_account *out, struct err *e)
+int acme_account_parse(const struct acme_http_resp *r, const char *url,
+                       struct acme_account *out, struct err *e)
 {
     cJSON *root = acme_json_body(r, "account", e);
     if (!root)
@@ -149,7 +149,7 @@ static int new_account_post(struct acme_client *c, const char *url, cJSON *paylo
         err_set(e, ERR_UPSTREAM, "acme: newAccount: no Location header in the reply");
         goto out;
     }
-    if (account_parse(&r, r.location, out, e))
+    if (acme_account_parse(&r, r.location, out, e))
         goto out;
     if (acme_client_set_account_url(c, r.location, e))
         goto out;
@@ -232,7 +232,7 @@ static int account_post(struct acme_client *c, const char *body, struct acme_acc
     if (!kid)
         return err_set(e, ERR_INVALID, "acme: no account URL yet");
     if (!acme_post(c, kid, body, ACME_SIGN_KID, NULL, &r, rep, e) &&
-        !account_parse(&r, kid, out, e))
+        !acme_account_parse(&r, kid, out, e))
         ret = 0;
     acme_http_resp_clear(&r);
     free(kid);

@@ -27,8 +27,8 @@ const struct acme_challenge *acme_authz_challenge(const struct acme_authz *a, co
     return NULL;
 }
 
-static int authz_parse(const struct acme_http_resp *r, const char *url, struct acme_authz *out,
-                       struct err *e)
+int acme_authz_parse(const struct acme_http_resp *r, const char *url, struct acme_authz *out,
+                     struct err *e)
 {
     cJSON *root = acme_json_body(r, "authorization", e);
     const cJSON *id, *chs, *it;
@@ -78,7 +78,7 @@ static int authz_post(struct acme_client *c, const char *url, const char *body,
     if (!url || !*url)
         return err_set(e, ERR_INVALID, "authorization url: required");
     if (!acme_post(c, url, body, ACME_SIGN_KID, NULL, &r, rep, e) &&
-        !authz_parse(&r, url, out, e)) {
+        !acme_authz_parse(&r, url, out, e)) {
         log_debug("acme", "authorization", "url", url, "status", out->status_str, NULL);
         ret = 0;
     }

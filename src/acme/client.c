@@ -118,6 +118,13 @@ void acme_client_set_key(struct acme_client *c, struct crypto_key *key)
     pthread_mutex_unlock(&c->mu);
 }
 
+void acme_client_set_deadline(struct acme_client *c, int64_t deadline_ms)
+{
+    pthread_mutex_lock(&c->mu);
+    c->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
+    pthread_mutex_unlock(&c->mu);
+}
+
 void acme_client_set_cancel(struct acme_client *c, const atomic_bool *flag)
 {
     pthread_mutex_lock(&c->mu);

@@ -69,7 +69,7 @@ int acme_directory_copy(const struct acme_directory *f, struct acme_directory *t
     return 0;
 }
 
-static int parse_directory(const cJSON *root, struct acme_directory *d)
+int acme_directory_parse(const cJSON *root, struct acme_directory *d)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "meta");
     const cJSON *profiles = cJSON_GetObjectItemCaseSensitive(meta, "profiles"), *it;
@@ -137,7 +137,7 @@ int acme_get_directory(struct acme_client *c, bool force, struct acme_directory 
                 "directory URL?)", c->dir_url);
         goto out;
     }
-    if (parse_directory(root, &d)) {
+    if (acme_directory_parse(root, &d)) {
         err_set(e, ERR_INTERNAL, "acme: directory: out of memory");
         goto out;
     }

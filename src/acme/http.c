@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -253,8 +254,12 @@ static void handle_give(struct acme_client *c, CURL *h)
         curl_easy_cleanup(h);
 }
 
+/* Maps a failed exchange to an error that says whose fault it is. Everything the remote
+ * side causes (it is unreachable, slow, breaks TLS off, sends headers libcurl will not
+ * buffer) is ERR_UPSTREAM or ERR_RETRY naming the URL, never ERR_INTERNAL: a CA's reply must
+ * not become our 500. `timeout_ms` is the bound this exchange ran under. */
 static int curl_fail(struct acme_client *c, CURLcode rc, const char *method, const char *url,
-                     const char *errbuf, struct err *e)
+                     const char *errbuf, long timeout_ms, struct err *e)
 {
     const char *why = *errbuf ? errbuf : curl_easy_strerror(rc);
     switch (rc) {
@@ -274,14 +279,48 @@ static int curl_fail(struct acme_client *c, CURLcode rc, const char *method, con
         return err_set(e, ERR_UPSTREAM, "acme: %s %s: TLS handshake failed: %s", method,
                        url, why);
     case CURLE_OPERATION_TIMEDOUT:
-        return err_set(e, ERR_RETRY, "acme: %s %s: timed out: %s", method, url, why);
+        return err_set(e, ERR_RETRY, "acme: %s %s: the CA at %s did not answer within %ld s",
+                       method, url, url, (timeout_ms + 999) / 1000);
     case CURLE_OUT_OF_MEMORY:
-        return err_set(e, ERR_INTERNAL, "acme: %s %s: out of memory", method, url);
+        /* Our callbacks report real allocation failures themselves (x.oom); from
+         * libcurl this is its refusal to buffer a header line over 100 KB. */
+        return err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA's response headers are too "
+                       "large (libcurl refuses header lines over 100 KB): %s", method, url,
+                       why);
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+        return err_set(e, ERR_RETRY, "acme: %s %s: the CA closed the connection before its "
+                       "response was complete: %s", method, url, why);
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA's response is not valid HTTP: "
+                       "%s", method, url, why);
     case CURLE_ABORTED_BY_CALLBACK:
         return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
     default:
         return err_set(e, ERR_RETRY, "acme: %s %s: unreachable: %s", method, url, why);
     }
+}
+
+/* The bound for one exchange: the client's timeout, cut to what is left before its
+ * deadline (a request's), minus a margin for the reply to reach the host. 0 when nothing is
+ * left. */
+static long exchange_timeout_ms(const struct acme_client *c)
+{
+    long t = c->timeout_ms;
+    if (c->deadline_ms <= 0)
+        return t;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t left = c->deadline_ms - ACME_DEADLINE_MARGIN_MS -
+                   ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    if (left <= 0)
+        return 0;
+    return left < t ? (long)left : t;
 }
 
 /* libcurl's progress callback (called about once a second even while a peer is silent):
@@ -306,6 +345,10 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     CURL *h;
 
     memset(out, 0, sizeof *out);
+    long timeout_ms = exchange_timeout_ms(c);
+    if (timeout_ms == 0)
+        return err_set(e, ERR_RETRY, "acme: %s %s: the CA at %s did not answer before the "
+                       "request's deadline; nothing was stored", method, url, url);
     pthread_mutex_lock(&c->mu);
     const atomic_bool *cancel = c->cancel;
     pthread_mutex_unlock(&c->mu);
@@ -318,8 +361,9 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);   /* threads: no SIGALRM for DNS timeouts */
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     c->connect_timeout_ms < timeout_ms ? c->connect_timeout_ms : timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_USERAGENT, c->ua);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  /* Location is data in ACME */
@@ -363,12 +407,18 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
         goto out;
     }
     if (x.too_big) {
-        err_set(e, ERR_UPSTREAM, "acme: %s %s: response larger than %u bytes", method, url,
-                ACME_BODY_MAX);
+        err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA's response body is larger than %u "
+                "bytes", method, url, ACME_BODY_MAX);
         goto out;
     }
     if (rc != CURLE_OK) {
-        curl_fail(c, rc, method, url, errbuf, e);
+        /* A timeout before the connection (TLS included) was up is the connect bound's. */
+        curl_off_t up = 0;
+        curl_easy_getinfo(h, strncmp(url, "https:", 6) == 0 ? CURLINFO_APPCONNECT_TIME_T
+                                                            : CURLINFO_CONNECT_TIME_T, &up);
+        long bound = up == 0 && c->connect_timeout_ms < timeout_ms ? c->connect_timeout_ms
+                                                                   : timeout_ms;
+        curl_fail(c, rc, method, url, errbuf, bound, e);
         log_debug("acme", "http request failed", "method", method, "url", url, "error",
                   e ? e->msg : "", NULL);
         goto out;

@@ -18,6 +18,9 @@
 #define ACME_HANDLE_POOL  8    /* idle curl handles kept (with their connections) */
 #define ACME_BADNONCE_MAX 3    /* re-sends on badNonce (RFC 8555 6.5: clients SHOULD retry) */
 #define ACME_BODY_MAX     (4u << 20)  /* a response body larger than this is an error */
+/* Exchanges stop this long before a client's deadline, so the error reply still reaches
+ * the host in time. */
+#define ACME_DEADLINE_MARGIN_MS 2000
 
 /* The client. Everything after `mu` is read and written under it, except the fields set in
  * acme_client_new() and never changed (dir_url, ca_pem, timeouts, ua). */
@@ -25,6 +28,7 @@ struct acme_client {
     char *dir_url;
     char *ca_pem;                 /* NULL: system store */
     long connect_timeout_ms, timeout_ms;
+    int64_t deadline_ms;     /* wall clock; 0: none (acme_client_set_deadline) */
     char *ua;
 
     pthread_mutex_t mu;
@@ -114,7 +118,13 @@ int acme_problem_from_json(const cJSON *obj, int http_status, struct acme_proble
 
 /* ---- order.c, challenge.c ------------------------------------------------------------ */
 
-/* Object parsers shared between files. */
+/* Object parsers shared between files (and reached by the fuzz targets, test/fuzz). */
+int acme_account_parse(const struct acme_http_resp *r, const char *url,
+                       struct acme_account *out, struct err *e);
+int acme_authz_parse(const struct acme_http_resp *r, const char *url, struct acme_authz *out,
+                     struct err *e);
+/* The directory object root -> *d (zeroed by the caller); -1 on out of memory. */
+int acme_directory_parse(const cJSON *root, struct acme_directory *d);
 int acme_order_parse(const struct acme_http_resp *r, const char *url, struct acme_order *out,
                      struct err *e);
 int acme_challenge_from_json(const cJSON *obj, time_t retry_after, struct acme_challenge *out);

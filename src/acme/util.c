@@ -60,23 +60,46 @@ size_t acme_strv_len(char *const *v)
     return n;
 }
 
+/* n decimal digits at s -> *out; false if any is not a digit (or the string ends). */
+static bool fixed_digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* RFC 3339 date-time, strictly: "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". Fixed
+ * positions, so a short or odd string can never be read past its end (fuzz_acme_headers
+ * found sscanf's %2d taking "-4:23" as a 6-byte offset). */
 time_t acme_time_parse(const char *s)
 {
-    int Y, M, D, h, m, sec, n = 0;
+    int Y, M, D, h, m, sec, oh = 0, om = 0;
     struct tm tm = { 0 };
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6
-        || !n)
+    if (!s || strlen(s) < 20)
         return 0;
-    const char *p = s + n;
-    if (*p == '.')                       /* fractional seconds: dropped */
+    if (!fixed_digits(s, 4, &Y) || s[4] != '-' || !fixed_digits(s + 5, 2, &M) ||
+        s[7] != '-' || !fixed_digits(s + 8, 2, &D) || !strchr("Tt ", s[10]) || !s[10] ||
+        !fixed_digits(s + 11, 2, &h) || s[13] != ':' || !fixed_digits(s + 14, 2, &m) ||
+        s[16] != ':' || !fixed_digits(s + 17, 2, &sec))
+        return 0;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return 0;
+    const char *p = s + 19;
+    if (*p == '.') {                     /* fractional seconds: dropped */
         for (p++; *p >= '0' && *p <= '9'; p++)
             ;
+    }
     long off = 0;
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+        if (!fixed_digits(p + 1, 2, &oh) || p[3] != ':' || !fixed_digits(p + 4, 2, &om) ||
+            oh > 23 || om > 59)
             return 0;
         off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
         p += 6;

@@ -31,6 +31,9 @@
 static const int64_t AWAIT_RECHECK_S = 3600;
 /* Backoff cap for transient CA trouble. */
 static const int64_t BACKOFF_MAX_S = 300;
+/* Consecutive transient failures after which the CA is taken at its word: the order ends in
+ * error with the last message (about 25 minutes of trying with the backoff above). */
+static const int MAX_TRANSIENT_ATTEMPTS = 12;
 /* Steps per call: enough for new -> awaiting and ready -> completed in one go. */
 static const int MAX_STEPS = 8;
 
@@ -104,6 +107,11 @@ static int retry_later(struct advance *a, const char *what, const struct err *ce
     char msg[700], when[32];
     int64_t now = order_now();
     a->o->attempts++;
+    if (a->o->attempts >= MAX_TRANSIENT_ATTEMPTS) {
+        snprintf(msg, sizeof msg, "%s: %s (gave up after %d attempts)", what, ce->msg,
+                 a->o->attempts);
+        return fail_order(a, msg, e);
+    }
     int64_t delay = (int64_t)1 << (a->o->attempts < 9 ? a->o->attempts : 9);
     if (delay > BACKOFF_MAX_S)
         delay = BACKOFF_MAX_S;

@@ -407,6 +407,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
             err_wrap(e, "directory_url");
         goto out;
     }
+    acme_client_set_deadline(conn.acme, req->deadline_ms);
     if (acme_get_directory(conn.acme, false, &dirinfo, &rep, e) < 0) {
         acme_fail(e, NULL, "directory_url", "cannot read the ACME directory");
         goto out;
@@ -605,8 +606,9 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct err de = { 0 };
-    if (account_conn(a, &conn, &de) < 0 ||
-        acme_deactivate_account(conn.acme, &acct, NULL, &de) < 0)
+    if (account_conn(a, &conn, &de) == 0)
+        acme_client_set_deadline(conn.acme, req->deadline_ms);
+    if (!conn.acme || acme_deactivate_account(conn.acme, &acct, NULL, &de) < 0)
         log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
                  de.msg, NULL);
     acme_account_clear(&acct);
@@ -659,6 +661,8 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         goto out;
     rc = account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &conn, e);
     OPENSSL_cleanse(pkcs8, pkcs8 ? strlen(pkcs8) : 0);
+    if (rc == 0)
+        acme_client_set_deadline(conn.acme, req->deadline_ms);
     free(pkcs8);
     if (rc < 0) {
         if (e->kind != ERR_INTERNAL)
@@ -959,6 +963,7 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"),
                           json_str(st, "account_url"), old_pem, &conn, e) < 0)
         goto out;
+    acme_client_set_deadline(conn.acme, req->deadline_ms);
     if (pending_store(req->storage, name, st, new_ver, key, e) < 0)
         goto out;
     if (acme_key_change(conn.acme, key, &rep, e) < 0) {
@@ -1103,6 +1108,8 @@ static const char account_list_help[] = "Lists the names of the configured ACME 
  * an existence-check failure (a malformed field) into a bare "invalid request", while the
  * handler's 400 names the field; writes therefore need the "update" capability. */
 const struct fw_path path_account = {
+    /* registration, key change and deactivation wait on the CA */
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE) | (1u << FW_DELETE),
     .pattern = "config/acme-account/(?<name>(?:(?!/import$|/rotate-key$).)+)",
     .fields = account_fields,
     .ops = {
@@ -1116,6 +1123,8 @@ const struct fw_path path_account = {
 };
 
 const struct fw_path path_account_import = {
+    /* registration, key change and deactivation wait on the CA */
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE),
     .pattern = "config/acme-account/(?<name>.*)/import",
     .fields = account_import_fields,
     .ops = {
@@ -1127,6 +1136,8 @@ const struct fw_path path_account_import = {
 };
 
 const struct fw_path path_account_rotate = {
+    /* registration, key change and deactivation wait on the CA */
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE),
     .pattern = "config/acme-account/(?<name>.*)/rotate-key",
     .fields = account_rotate_fields,
     .ops = {

@@ -41,11 +41,12 @@ static cJSON *revoke_reply(const struct order *o)
     return j;
 }
 
-/* Asks the CA; ERR_INVALID with the CA's words when it refuses (already revoked counts as
- * done). */
-static int revoke_at_ca(struct engine *eng, struct fw_storage *s, const struct order *o,
+/* Asks the CA, within the request's deadline; ERR_INVALID with the CA's words when it
+ * refuses (already revoked counts as done). */
+static int revoke_at_ca(struct engine *eng, const struct fw_req *req, const struct order *o,
                         int code, struct err *e)
 {
+    struct fw_storage *s = req->storage;
     struct account *acct = NULL;
     struct account_conn conn = { 0 };
     struct acme_reply rep;
@@ -70,6 +71,7 @@ static int revoke_at_ca(struct engine *eng, struct fw_storage *s, const struct o
     }
     if (account_conn(acct, &conn, e) < 0)
         goto out;
+    acme_client_set_deadline(conn.acme, req->deadline_ms);
     if (acme_revoke_cert(conn.acme, pem, code, NULL, &rep, e) < 0) {
         const char *name = acme_problem_name(&rep.problem);
         if (strcmp(name, "alreadyRevoked") == 0) {
@@ -123,7 +125,7 @@ static int revoke_write(const struct fw_req *req, const struct fw_data *d, struc
      * completed and a repeated revoke finds it alreadyRevoked at the CA: nothing is lost. */
     if (fw_require_writable(req, e) < 0 || order_save(req->storage, o, e) < 0)
         goto out;
-    if (revoke_at_ca(eng, req->storage, o, code, e) < 0)
+    if (revoke_at_ca(eng, req, o, code, e) < 0)
         goto out;
     char *rn = strdup(order_revoke_reason_name(code));
     if (!rn) {
@@ -151,6 +153,7 @@ out:
 }
 
 const struct fw_path path_order_revoke = {
+    .remote_ops = (1u << FW_CREATE) | (1u << FW_UPDATE),   /* waits on the CA */
     .pattern = ORDER_ROLE_RE "/order/(?<order_id>[^/]+)/revoke",
     .fields = revoke_fields,
     .ops = {

@@ -210,6 +210,19 @@ static void call_handler(const struct fw_path *p, fw_handler fn, const struct fw
     fw_data_free(d);
 }
 
+bool fw_request_is_remote(const struct fw_backend *b, const char *path, const char *operation)
+{
+    struct fw_req req = { .operation = operation ? operation : "", .path = path };
+    enum fw_op op = FW_READ;
+    cJSON *captures = NULL;
+    struct err e = { 0 };
+    if (!b || classify(&req, &op) != OP_HTTP)
+        return false;
+    const struct fw_path *p = fw_route_checked(b, path ? path : "", &captures, &e);
+    cJSON_Delete(captures);
+    return p && p->ops[op].fn && (p->remote_ops & (1u << op));
+}
+
 void fw_handle_request(const struct fw_backend *b, const struct fw_req *req,
                        struct fw_resp *resp)
 {

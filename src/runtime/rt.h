@@ -161,6 +161,10 @@ struct runtime {
     grpc_server *server;
     grpc_completion_queue *cq;
     struct pool *pool;
+    /* Requests whose handler talks to a remote service (fw_request_is_remote): their own,
+     * smaller set of threads, so a slow or silent CA can tie up at most these, never the
+     * workers that answer reads. */
+    struct pool *remote_pool;
     struct broker *broker;
     pthread_mutex_t mount_lock;
     struct mount *mounts;
@@ -181,9 +185,12 @@ struct rt_in {
     const uint8_t *buf;
     size_t len;
     const char *mux_id;               /* "multiplex_id" request metadata, or "" */
+    int64_t deadline_ms;              /* the call's deadline, wall-clock ms; 0: none */
 };
 
 typedef void (*rt_unary_fn)(struct runtime *rt, const struct rt_in *in, struct rt_reply *out);
+/* True when the call should run on the remote lane (struct runtime.remote_pool). */
+typedef bool (*rt_lane_fn)(struct runtime *rt, const struct rt_in *in);
 
 enum rt_method_kind { RT_UNARY, RT_BROKER_STREAM, RT_STDIO_STREAM };
 
@@ -191,6 +198,7 @@ struct rt_method {
     const char *path;                 /* "/pb.Backend/HandleRequest" */
     enum rt_method_kind kind;
     rt_unary_fn fn;                   /* RT_UNARY only */
+    rt_lane_fn remote_lane;           /* NULL: always the request pool */
 };
 
 /* NULL when the method is not served (answer UNIMPLEMENTED). */

@@ -15,6 +15,8 @@
 
 /* Handler threads; each may block on the broker or an ACME CA for seconds. */
 #define RUNTIME_WORKERS 16
+/* Threads for requests that wait on a CA (account create/import/rotate/delete, revoke). */
+#define RUNTIME_REMOTE_WORKERS 6
 
 /* Refuses launches this runtime cannot serve, with a message for the operator; 0 to go on. */
 static int launch_check(const struct fw_backend *backend, int *version)
@@ -90,7 +92,8 @@ static int runtime_start(struct runtime *rt, int version, struct err *e)
         return -1;
     rt->broker = broker_new();
     rt->pool = rt->broker ? pool_new(RUNTIME_WORKERS, e) : NULL;
-    if (!rt->pool)
+    rt->remote_pool = rt->pool ? pool_new(RUNTIME_REMOTE_WORKERS, e) : NULL;
+    if (!rt->pool || !rt->remote_pool)
         return err_set(e, ERR_INTERNAL, "cannot start worker threads");
     grpc_init();
     if (server_start(rt, e) != 0)
@@ -106,9 +109,10 @@ static int runtime_start(struct runtime *rt, int version, struct err *e)
 
 static void runtime_free(struct runtime *rt, bool clean)
 {
-    if (clean && pool_drain(rt->pool, 500)) {
+    if (clean && pool_drain(rt->remote_pool, 500) && pool_drain(rt->pool, 500)) {
         mount_release_all(rt);
         server_destroy(rt);
+        pool_free(rt->remote_pool);
         pool_free(rt->pool);
         broker_free(rt->broker);
         grpc_shutdown();

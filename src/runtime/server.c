@@ -45,6 +45,7 @@ struct rt_call {
     grpc_slice status_details;
     int cancelled;
     int refs;
+    bool on_remote_lane;        /* moved to runtime.remote_pool by unary_run */
     struct rt_reply reply;
 };
 
@@ -132,7 +133,26 @@ static void call_mux_id(const struct rt_call *c, char *buf, size_t len)
     }
 }
 
-/* Worker thread: decode, run the handler, reply. */
+/* The call's deadline as wall-clock milliseconds, 0 when it has none. */
+static int64_t call_deadline_ms(const struct rt_call *c)
+{
+    gpr_timespec d = c->details.deadline;
+    if (gpr_time_cmp(d, gpr_inf_future(d.clock_type)) == 0)
+        return 0;
+    d = gpr_convert_clock_type(d, GPR_CLOCK_REALTIME);
+    return (int64_t)d.tv_sec * 1000 + d.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(void)
+{
+    gpr_timespec t = gpr_now(GPR_CLOCK_REALTIME);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Worker thread: decode, run the handler, reply. A call for the remote lane is handed to
+ * that pool on its first visit here: the request worker is free again at once, and a call
+ * that waited there past its deadline is answered without running (the host has already
+ * given up on it, and must not find it done later). */
 static void unary_run(struct pool_job *job)
 {
     struct rt_call *c = (struct rt_call *)((char *)job - offsetof(struct rt_call, job));
@@ -145,7 +165,20 @@ static void unary_run(struct pool_job *job)
     grpc_byte_buffer_reader_destroy(&r);
     char mux_id[64];
     call_mux_id(c, mux_id, sizeof mux_id);
-    struct rt_in in = { GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), mux_id };
+    struct rt_in in = { GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), mux_id,
+                        call_deadline_ms(c) };
+    if (!c->on_remote_lane && c->method->remote_lane && c->method->remote_lane(c->rt, &in)) {
+        grpc_slice_unref(s);
+        c->on_remote_lane = true;
+        pool_submit(c->rt->remote_pool, &c->job);
+        return;
+    }
+    if (c->on_remote_lane && in.deadline_ms && now_ms() >= in.deadline_ms) {
+        grpc_slice_unref(s);
+        call_fail(c, GRPC_STATUS_DEADLINE_EXCEEDED, "the request waited behind other CA "
+                  "operations past its deadline; nothing was done");
+        return;
+    }
     c->method->fn(c->rt, &in, &c->reply);
     grpc_slice_unref(s);
     call_finish(c);

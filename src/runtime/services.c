@@ -64,9 +64,10 @@ static void svc_setup(struct runtime *rt, const struct rt_in *in, struct rt_repl
 }
 
 /* Runs the framework on one request with the current mount. */
-static void request_run(struct runtime *rt, const char *mux_id, const Pb__Request *preq,
+static void request_run(struct runtime *rt, const struct rt_in *in, const Pb__Request *preq,
                         struct fw_resp *resp)
 {
+    const char *mux_id = in->mux_id;
     struct fw_req req;
     cJSON *data = NULL;
     struct err e = { 0 };
@@ -83,6 +84,7 @@ static void request_run(struct runtime *rt, const char *mux_id, const Pb__Reques
         req.storage = &m->storage;
         req.sysview = &m->sysview;
         req.backend = m->instance;
+        req.deadline_ms = in->deadline_ms;
         fw_handle_request(rt->backend, &req, resp);
     }
     mount_release(rt, m);
@@ -100,7 +102,7 @@ static void svc_handle_request(struct runtime *rt, const struct rt_in *in, struc
     struct fw_resp resp;
     struct convert_reply cr;
     fw_resp_init(&resp);
-    request_run(rt, in->mux_id, args->request, &resp);
+    request_run(rt, in, args->request, &resp);
     log_trace(RT_LOG, "request handled", "request_id", args->request->id, "operation",
               args->request->operation, "path", args->request->path, NULL);
     convert_response(&resp, &cr);
@@ -108,6 +110,17 @@ static void svc_handle_request(struct runtime *rt, const struct rt_in *in, struc
     convert_reply_clear(&cr);
     fw_resp_clear(&resp);
     pb__handle_request_args__free_unpacked(args, NULL);
+}
+
+/* HandleRequest calls whose handler waits on a CA go to the remote lane. */
+static bool svc_request_is_remote(struct runtime *rt, const struct rt_in *in)
+{
+    Pb__HandleRequestArgs *args = pb__handle_request_args__unpack(NULL, in->len, in->buf);
+    bool remote = args && args->request &&
+                  fw_request_is_remote(rt->backend, args->request->path,
+                                       args->request->operation);
+    pb__handle_request_args__free_unpacked(args, NULL);
+    return remote;
 }
 
 static void svc_existence(struct runtime *rt, const struct rt_in *in, struct rt_reply *out)
@@ -129,8 +142,10 @@ static void svc_existence(struct runtime *rt, const struct rt_in *in, struct rt_
         snprintf(msg, sizeof msg, "plugin backend is not set up");
     } else {
         if (convert_request(args->request, &req, &data, &e) != 0) {
-            st = FW_STATUS_USER_ERROR;
-            snprintf(msg, sizeof msg, "%s", e.msg);
+            /* The host turns an existence-check error into a bare "invalid request": say
+             * "no check" instead, so HandleRequest runs and refuses the body with its
+             * message. */
+            st = FW_STATUS_OK;
         } else {
             req.storage = &m->storage;
             req.sysview = &m->sysview;
@@ -265,21 +280,22 @@ static void svc_shutdown(struct runtime *rt, const struct rt_in *in, struct rt_r
 }
 
 static const struct rt_method methods[] = {
-    { "/pb.Backend/HandleRequest", RT_UNARY, svc_handle_request },
-    { "/pb.Backend/HandleExistenceCheck", RT_UNARY, svc_existence },
-    { "/pb.Backend/SpecialPaths", RT_UNARY, svc_special_paths },
-    { "/pb.Backend/Setup", RT_UNARY, svc_setup },
-    { "/pb.Backend/Initialize", RT_UNARY, svc_initialize },
-    { "/pb.Backend/Cleanup", RT_UNARY, svc_cleanup },
-    { "/pb.Backend/InvalidateKey", RT_UNARY, svc_invalidate },
-    { "/pb.Backend/Type", RT_UNARY, svc_type },
-    { "/logical.PluginVersion/Version", RT_UNARY, svc_version },
+    { "/pb.Backend/HandleRequest", RT_UNARY, svc_handle_request,
+      .remote_lane = svc_request_is_remote },
+    { "/pb.Backend/HandleExistenceCheck", RT_UNARY, svc_existence, NULL },
+    { "/pb.Backend/SpecialPaths", RT_UNARY, svc_special_paths, NULL },
+    { "/pb.Backend/Setup", RT_UNARY, svc_setup, NULL },
+    { "/pb.Backend/Initialize", RT_UNARY, svc_initialize, NULL },
+    { "/pb.Backend/Cleanup", RT_UNARY, svc_cleanup, NULL },
+    { "/pb.Backend/InvalidateKey", RT_UNARY, svc_invalidate, NULL },
+    { "/pb.Backend/Type", RT_UNARY, svc_type, NULL },
+    { "/logical.PluginVersion/Version", RT_UNARY, svc_version, NULL },
     { "/pluginutil.multiplexing.PluginMultiplexing/MultiplexingSupport", RT_UNARY,
-      svc_multiplexing },
-    { "/grpc.health.v1.Health/Check", RT_UNARY, svc_health },
-    { "/plugin.GRPCController/Shutdown", RT_UNARY, svc_shutdown },
-    { "/plugin.GRPCBroker/StartStream", RT_BROKER_STREAM, NULL },
-    { "/plugin.GRPCStdio/StreamStdio", RT_STDIO_STREAM, NULL },
+      svc_multiplexing, NULL },
+    { "/grpc.health.v1.Health/Check", RT_UNARY, svc_health, NULL },
+    { "/plugin.GRPCController/Shutdown", RT_UNARY, svc_shutdown, NULL },
+    { "/plugin.GRPCBroker/StartStream", RT_BROKER_STREAM, NULL, NULL },
+    { "/plugin.GRPCStdio/StreamStdio", RT_STDIO_STREAM, NULL, NULL },
 };
 
 const struct rt_method *services_find(const char *path, size_t len)

@@ -76,6 +76,8 @@ func (s *server) handleSys(w http.ResponseWriter, r *http.Request, path string) 
 		respondSys(w, out)
 	case strings.HasPrefix(path, "sys/mounts/"):
 		err = s.mountPath(ctx, w, r, strings.TrimPrefix(path, "sys/mounts/"))
+	case path == "sys/internal/specs/openapi" && r.Method == "GET":
+		s.handleOpenAPI(w, r)
 	case path == "sys/dev/counters" && r.Method == "GET":
 		respondSys(w, devCounters.snapshot()) // benchmarks only (counters.go)
 	default:

@@ -368,13 +368,15 @@ check "gRPC health: host's certificate SERVING, none and foreign refused ($(jq -
 if [ "$HOST" = openbao ]; then
     r2=$r1
     # Bounded from the r1 read: a rollback just before it is already counted, and the next
-    # comes a minute later however long this phase took on a loaded machine.
-    while [ $((SECONDS - T_R1)) -lt 75 ]; do
+    # comes a minute later however long this phase took on a loaded machine. Observed on a
+    # loaded machine (load 15 on 2 cores): the first tick after the SIGKILL relaunch above
+    # did not always reach the new process within 75 s, so two ticks are allowed.
+    while [ $((SECONDS - T_R1)) -lt 130 ]; do
         req GET kv/stats; r2=$(jq -r '.data.rollbacks' "$TMP/body")
         [ "${r2:-0}" -gt "${r1:-0}" ] && break
         sleep 1
     done
-    check "periodic rollback reaches the plugin within OpenBao's minute (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
+    check "periodic rollback reaches the plugin, OpenBao: once a minute (stats.rollbacks $r1 -> $r2)" test "${r2:-0}" -gt "${r1:-0}"
 fi
 
 # ---- unmount --------------------------------------------------------------------------------------

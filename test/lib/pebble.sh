@@ -176,6 +176,16 @@ SH
 
     if ! _pebble_wait "$PEBBLE_DIR_URL" --cacert "$PEBBLE_CA_PEM" ||
        ! _pebble_wait "$CHALLTESTSRV_URL/" ; then
+        # A port can still be taken by another process between free_ports and the server's
+        # bind on a machine running many suites: start again on new ports (at most 3 times).
+        local attempt=${_PEBBLE_ATTEMPT:-1}
+        if [ "$attempt" -lt 3 ] &&
+           grep -qs 'address already in use' "$PEBBLE_TMP/pebble.log" "$PEBBLE_TMP/challtestsrv.log"; then
+            echo "pebble.sh: a port was taken before the server bound it; starting on new ports" >&2
+            pebble_stop
+            _PEBBLE_ATTEMPT=$((attempt + 1)) pebble_start
+            return $?
+        fi
         echo "pebble.sh: pebble or challtestsrv did not start; logs:" >&2
         tail -n 20 "$PEBBLE_TMP/pebble.log" "$PEBBLE_TMP/challtestsrv.log" >&2
         pebble_stop

@@ -57,6 +57,11 @@ static const struct {
     { "no zone", "2026-01-02T15:04:05", 0 },
     { "date only", "2026-01-02", 0 },
     { "empty", "", 0 },
+    /* fuzz_acme_headers crash (heap-buffer-overflow): a short offset read past the end */
+    { "short offset", "2-1-02T15:4:0-4:23", 0 },
+    { "short offset, full date", "2026-01-02T15:04:05-4:23", 0 },
+    { "one-digit fields", "2026-1-2T15:04:05Z", 0 },
+    { "month 13", "2026-13-02T15:04:05Z", 0 },
 };
 
 int main(void)
