@@ -65,7 +65,7 @@ $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
 # ---- layers, one static library each (dependencies point down) -----------------------
 LAYERS := common crypto acme dns framework runtime engine
 define layer_rules
-$(1)_SRC := $$(wildcard src/$(1)/*.c)
+$(1)_SRC := $$(wildcard src/$(1)/*.c src/$(1)/*/*.c)
 $(1)_OBJ := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
 $(BUILD)/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
@@ -79,7 +79,7 @@ $(BUILD)/libruntime.a: $(GEN_OBJ)
 LIBS := $(BUILD)/libengine.a $(BUILD)/libruntime.a $(BUILD)/libframework.a \
         $(BUILD)/libdns.a $(BUILD)/libacme.a $(BUILD)/libcrypto.a $(BUILD)/libcommon.a
 
-$(BUILD)/obj/%.o: src/%.c $(GEN_C) $(wildcard include/*.h) $(wildcard src/*/*.h)
+$(BUILD)/obj/%.o: src/%.c $(GEN_C) $(wildcard include/*.h) $(wildcard src/*/*.h src/*/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "order.h"
+#include "orders/order.h"
 
 /* The path table joins three NULL-terminated lists defined in other files (accounts,
  * roles, orders); C cannot concatenate extern arrays of unknown length in a constant

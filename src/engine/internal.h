@@ -1,6 +1,10 @@
-/* internal.h (private to src/engine): what the engine's files share. Accounts and roles (account.c,
- * role.c, policy.c, path_account.c, path_role.c, backend.c) and orders (order*.c,
- * path_order*.c, path_lookup.c) meet only through this header. */
+/* internal.h (private to src/engine): what the engine's two modules share. The engine is
+ * one layer in two folders: accounts/ (ACME accounts, roles, domain policy, identity
+ * templates, IDN, DNS provider configuration: what an operator configures) and orders/
+ * (certificate orders, their state machine and worker, lookups). The mount itself
+ * (backend.c: paths, lifetime, periodic work), the per-key locks (keylock.c) and small
+ * helpers (strv.c, uuid7.c) stay here. The modules meet only through this header and
+ * orders/order.h. */
 #ifndef PKIEXT_ENGINE_INTERNAL_H
 #define PKIEXT_ENGINE_INTERNAL_H
 

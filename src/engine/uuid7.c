@@ -8,7 +8,7 @@
 
 #include <openssl/rand.h>
 
-#include "order.h"
+#include "orders/order.h"
 
 /* The last timestamp and counter handed out. Process-wide on purpose: monotonic ordering
  * has to hold across every mount and thread of the process. */

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "../../src/engine/internal.h"
-#include "../../src/engine/order.h"
+#include "../../src/engine/orders/order.h"
 #include "memstore.h"
 
 /* Stores account/<name> with a fresh key at directory `dir`. */

@@ -26,7 +26,7 @@
 
 #include "engine.h"
 #include "../../src/engine/internal.h"
-#include "../../src/engine/order.h"
+#include "../../src/engine/orders/order.h"
 #include "memstore.h"
 
 /* ---- the allocator hook ------------------------------------------------------------------ */

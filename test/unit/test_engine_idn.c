@@ -12,7 +12,7 @@
 #include <cJSON.h>
 
 #include "../../src/engine/internal.h"
-#include "../../src/engine/order.h"
+#include "../../src/engine/orders/order.h"
 
 static void expect_alabel(const char *in, const char *want)
 {

@@ -12,7 +12,7 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
-#include "../../src/engine/order.h"
+#include "../../src/engine/orders/order.h"
 
 static struct order *sample_order(void)
 {

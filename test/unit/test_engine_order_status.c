@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/engine/order.h"
+#include "../../src/engine/orders/order.h"
 
 static const struct {
     const char *input;

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "../../src/engine/internal.h"
-#include "../../src/engine/order.h"
+#include "../../src/engine/orders/order.h"
 #include "memstore.h"
 
 /* A mount over s without its worker. */

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "../../src/engine/internal.h"
-#include "../../src/engine/order.h"
+#include "../../src/engine/orders/order.h"
 #include "memstore.h"
 
 /* ---- counted storage and SystemView ------------------------------------------------------ */

@@ -1,4 +1,4 @@
-/* test_engine_policy.c: the domain policy (src/engine/policy.c, template.c, punycode.c).
+/* test_engine_policy.c: the domain policy (src/engine/accounts/policy.c, template.c, punycode.c).
  * The first block of cases is the overview's matching table (spec 001, "Domain matching
  * behavior"), one row per allowed or forbidden identifier; the rest are IDN, wildcard,
  * case, trailing-dot, www and template cases. One table, one loop. */

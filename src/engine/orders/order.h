@@ -1,4 +1,4 @@
-/* order.h (private to src/engine): certificate orders. One order is one JSON object at
+/* orders/order.h (private to src/engine): certificate orders. One order is one JSON object at
  * order/<id>; the key of an identifier-workflow order lives seal-wrapped at order-key/<id>;
  * the issued chain at cert/<serial>. Indexes: role-active/<role>/<id> (the work queue) is
  * written BEFORE the order's first save, so an order is never outside the queue; a crash in

@@ -2,7 +2,7 @@
  * order: it never calls the CA, so it is cheap to poll (Terraform polls every 2 s). */
 #include <cJSON.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 static const struct fw_field status_fields[] = {

@@ -5,7 +5,7 @@
 
 #include <cJSON.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 static const struct fw_field fetch_fields[] = {

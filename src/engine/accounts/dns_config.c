@@ -8,7 +8,7 @@
 #include <cJSON.h>
 
 #include "dns.h"
-#include "internal.h"
+#include "../internal.h"
 #include "log.h"
 
 static const char *const rfc2136_fields[] = { "tsig_key_name", "tsig_algorithm", NULL };

@@ -14,7 +14,7 @@
 
 #include <cJSON.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "log.h"
 #include "order.h"
 

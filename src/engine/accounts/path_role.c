@@ -1,6 +1,6 @@
 /* path_role.c: role/:name (create, update, read, delete) and LIST role/. A role names the
  * ACME account its orders use and the domain policy (policy.c) new orders must pass. */
-#include "internal.h"
+#include "../internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

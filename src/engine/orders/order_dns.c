@@ -19,7 +19,7 @@
 #include <cJSON.h>
 
 #include "dns.h"
-#include "internal.h"
+#include "../internal.h"
 #include "log.h"
 #include "order.h"
 

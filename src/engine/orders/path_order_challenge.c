@@ -9,7 +9,7 @@
 
 #include <cJSON.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 static const char *const challenge_types[] = { "http-01", "dns-01", "tls-alpn-01", NULL };

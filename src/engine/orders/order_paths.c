@@ -1,5 +1,5 @@
 /* order_paths.c: the order and lookup paths, in the order the framework should try them. */
-#include "internal.h"
+#include "../internal.h"
 
 extern const struct fw_path path_order_new, path_order_status, path_order_challenge,
     path_order_fulfilled, path_order_fetch, path_order_revoke, path_role_active_orders,

@@ -14,7 +14,7 @@
 #include <cJSON.h>
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 /* "cert/<serial with hyphens>" into buf. */

@@ -8,7 +8,7 @@
 
 #include <cJSON.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 /* At most this many orders in a recent-orders reply (the API's limit). */

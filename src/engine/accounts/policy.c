@@ -3,7 +3,7 @@
  * "Räksmörgås.SE." and "xn--rksmrgs-5wao1o.se" are the same name. The matching rules are
  * the overview's table (spec 001, "Domain matching behavior"); test/unit/test_engine_policy.c
  * replays it row by row. */
-#include "internal.h"
+#include "../internal.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>

@@ -23,7 +23,7 @@
 #include <cJSON.h>
 
 #include "acme.h"
-#include "internal.h"
+#include "../internal.h"
 #include "log.h"
 #include "order.h"
 

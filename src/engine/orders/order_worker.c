@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "log.h"
 #include "order.h"
 

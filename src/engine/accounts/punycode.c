@@ -1,7 +1,7 @@
 /* punycode.c: RFC 3492 Punycode, the encoding behind IDNA "xn--" labels. Only what the
  * domain policy needs: one label at a time, bounded buffers, no allocation. The algorithm
  * and its constants are RFC 3492 section 5 and 6, transcribed. */
-#include "internal.h"
+#include "../internal.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * allowed_domains. The placeholders are Vault's (sdk/helper/identitytpl); values come from
  * the requesting entity and its groups as the SystemView returns them. Anything that
  * cannot be resolved is an error, and the caller then lets the entry allow nothing. */
-#include "internal.h"
+#include "../internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

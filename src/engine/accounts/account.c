@@ -6,7 +6,7 @@
  *                   "private_key": "<PKCS#8 PEM>"}, "1": ...},
  *    "creation_date": <unix>, "last_updated_date": <unix>}
  * Old key versions stay after rotate-key, for the record. EAB secrets are never stored. */
-#include "internal.h"
+#include "../internal.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>

@@ -6,7 +6,7 @@
 
 #include <cJSON.h>
 
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 static const struct fw_field active_fields[] = {

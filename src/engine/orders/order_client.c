@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 
 #include "acme.h"
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 /* Accounts in use at once on one mount: a handful; the bound keeps a mount that cycles

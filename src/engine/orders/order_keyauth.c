@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "crypto.h"
-#include "internal.h"
+#include "../internal.h"
 #include "order.h"
 
 static bool follows_key(const struct order_challenge *c)

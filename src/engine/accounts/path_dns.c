@@ -12,9 +12,9 @@
 
 #include "crypto.h"
 #include "dns.h"
-#include "internal.h"
+#include "../internal.h"
 #include "log.h"
-#include "order.h"
+#include "../orders/order.h"
 
 enum { DNS_MAX_IDENTIFIERS = 200, DNS_MAX_FIELD = 2048, DNS_MAX_SECRET = 8192 };
 static const int64_t DNS_MAX_TTL = 86400, DNS_MAX_TIMEOUT = 86400;

@@ -5,7 +5,7 @@
  *    "dns_provider_name", "dns_provider_type", "creation_date": <unix>,
  *    "last_updated_date": <unix>}
  * Lists keep the order the client gave; role_load derives the option bits from them. */
-#include "internal.h"
+#include "../internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * the spec-000 fields (acme_account_key_id) and the newer ones Terraform needs
  * (account_keys, trusted_ca); never a private key or an EAB key. */
 #include "dns.h"
-#include "internal.h"
+#include "../internal.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -19,7 +19,7 @@
 
 #include "acme.h"
 #include "log.h"
-#include "order.h"
+#include "../orders/order.h"
 
 enum {
     ACCT_MAX_URL = 2048, ACCT_MAX_EMAIL = 254, ACCT_MAX_CONTACTS = 100,

@@ -11,7 +11,7 @@
 #include <cJSON.h>
 
 #include "dns.h"
-#include "internal.h"
+#include "../internal.h"
 #include "log.h"
 #include "order.h"
 
