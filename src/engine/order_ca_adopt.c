@@ -150,8 +150,8 @@ static int consider(struct engine *eng, struct fw_storage *s, struct acme_client
         return 0;   /* another order's: not even fetched */
     rc = acme_get_order(c, url, out, &rep, e);
     acme_reply_clear(&rep);
-    if (rc < 0)
-        return -1;
+    if (rc < 0)   /* one the CA refuses to show (gone, ...) is not ours; trouble stops */
+        return e->kind == ERR_UPSTREAM || e->kind == ERR_NOT_FOUND ? 0 : -1;
     if (!live(out->status) || !same_identifiers(o, out)) {
         acme_order_clear(out);
         return 0;
