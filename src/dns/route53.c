@@ -145,7 +145,10 @@ static int read_rrset(struct r53 *r, const char *zone, const char *fqdn, char va
     xmlDoc *d = NULL;
     *n = 0;
     *ttl = 0;
-    snprintf(path, sizeof path, "/hostedzone/%s/rrset?name=%s&type=TXT&maxitems=1", zone, fqdn);
+    /* Parameters in sorted order: AWS checks a signature over the query sorted by name,
+     * and libcurl 7.88 (Debian 12) signs it as written: any other order is refused as
+     * SignatureDoesNotMatch. */
+    snprintf(path, sizeof path, "/hostedzone/%s/rrset?maxitems=1&name=%s&type=TXT", zone, fqdn);
     if (call(r, "GET", path, NULL, "Route 53 ListResourceRecordSets (check hosted_zone_id)", &d,
              e) < 0)
         return -1;

@@ -2,6 +2,7 @@
  * directory, a wrong trusted_ca, a URL that is not a directory, a CA that stops answering
  * (SIGSTOP: the request times out), and Pebble killed mid-order then restarted (its state is
  * gone: a clean upstream error naming the problem). */
+#include <dirent.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -141,6 +142,41 @@ static pid_t pebble_pid(void)
     return p;
 }
 
+/* kill(SIGSTOP) returns before every thread of the target has stopped: on a loaded machine
+ * (or a VM whose other vCPU is descheduled) Pebble answered a request sent right after it.
+ * So wait until each of its threads shows state T in /proc. */
+static void wait_stopped(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    for (int tries = 0; tries < 500; tries++) {
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        bool all = true;
+        struct dirent *de;
+        while ((de = readdir(d)) && all) {
+            if (de->d_name[0] == '.')
+                continue;
+            char path[384], buf[512];
+            snprintf(path, sizeof path, "%s/%s/stat", dir, de->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;   /* the thread ended */
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = 0;
+            const char *rp = strrchr(buf, ')');   /* "pid (comm) S ...": comm may hold spaces */
+            if (!rp || rp[1] != ' ' || rp[2] != 'T')
+                all = false;
+        }
+        closedir(d);
+        if (all)
+            return;
+        usleep(10000);
+    }
+    fail_msg("pebble (pid %d) did not stop within 5 s of SIGSTOP", (int)pid);
+}
+
 static void test_killed_mid_order(void **state)
 {
     struct err e = { 0 };
@@ -162,6 +198,7 @@ static void test_killed_mid_order(void **state)
     /* Frozen CA: the connection is up but nothing answers. Bounded by timeout_ms. */
     pid_t pid = pebble_pid();
     assert_int_equal(kill(pid, SIGSTOP), 0);
+    wait_stopped(pid);
     double t0 = pe_now();
     assert_int_equal(acme_get_order(c, url, &o, &rep, &e), -1);
     double dt = pe_now() - t0;

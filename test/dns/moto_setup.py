@@ -7,6 +7,8 @@ import sys
 
 import boto3
 
+from moto_client import client
+
 url, zone = sys.argv[1], sys.argv[2]
 anon = dict(endpoint_url=url, region_name="us-east-1",
             aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="setup")
@@ -22,9 +24,7 @@ trust = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Condition": {"StringEquals": {"sts:ExternalId": "vault-ext-id"}}}]})
 role = iam.create_role(RoleName="vault-dns-role", AssumeRolePolicyDocument=trust)["Role"]
 iam.put_role_policy(RoleName="vault-dns-role", PolicyName="r53", PolicyDocument=allow("route53:*"))
-r53 = boto3.client("route53", endpoint_url=url, region_name="us-east-1",
-                   aws_access_key_id=key["AccessKeyId"],
-                   aws_secret_access_key=key["SecretAccessKey"])
+r53 = client("route53", url, key["AccessKeyId"], key["SecretAccessKey"])
 z = r53.create_hosted_zone(Name=zone, CallerReference="vault-dns-tests")["HostedZone"]
 print(json.dumps({"access_key_id": key["AccessKeyId"],
                   "secret_access_key": key["SecretAccessKey"],

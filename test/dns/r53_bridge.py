@@ -7,12 +7,11 @@ import subprocess
 import sys
 import time
 
-import boto3
+from moto_client import client
 
 url, kid, secret, zone_id, zone, addr, tsig = sys.argv[1:8]
 host, port = addr.rsplit(":", 1)
-r53 = boto3.client("route53", endpoint_url=url, region_name="us-east-1",
-                   aws_access_key_id=kid, aws_secret_access_key=secret)
+r53 = client("route53", url, kid, secret)
 mirrored = set()
 
 

@@ -5,7 +5,9 @@
 # field, nothing half-stored, LIST), dns/test/workflow (every TSIG algorithm, wrong secret),
 # automatic orders (identifiers, CSR, several names, wildcard), hybrid with http-01, the
 # propagation timeout, records removed afterwards (asked of BIND), and SIGKILL of the
-# plugin at each DNS step. Then the Route 53 provider against moto (test/dns/route53.sh).
+# plugin at each DNS step. Then the Route 53 provider against moto with its signature checks
+# on (test/dns/route53.sh), and the AWS credential chain: shared credentials file with
+# AWS_PROFILE, IMDSv2 (test/dns/aws_chain.sh, restarting the host with another environment).
 # Prints "ok - "/"not ok - " lines and "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -24,10 +26,11 @@ PY=$MOTO_VENV/bin/python
 e2e_require named "apt-get install bind9" || { e2e_finish; exit 1; }
 e2e_require dig "apt-get install bind9-dnsutils" || { e2e_finish; exit 1; }
 e2e_require nsupdate "apt-get install bind9-dnsutils" || { e2e_finish; exit 1; }
-stop_all() { [ -n "${BRIDGE_PID:-}" ] && kill "$BRIDGE_PID" 2>/dev/null; moto_stop; named_stop; e2e_cleanup; }
+stop_all() { [ -n "${BRIDGE_PID:-}" ] && kill "$BRIDGE_PID" 2>/dev/null; [ -n "${IMDS_PID:-}" ] && kill "$IMDS_PID" 2>/dev/null; moto_stop; named_stop; e2e_cleanup; }
 trap stop_all EXIT
 named_start || { not_ok "BIND did not start"; e2e_finish; exit 1; }
-MOTO_AUTH_AFTER= moto_start || { not_ok "moto_server did not start"; e2e_finish; exit 1; }
+# Signature and IAM checks on after the five IAM calls of moto_setup.py (test/lib/moto.sh).
+MOTO_AUTH_AFTER=5 moto_start || { not_ok "moto_server did not start"; e2e_finish; exit 1; }
 # The AWS side first (moto's first calls are unauthenticated), then the plugin's environment:
 # endpoints by AWS's override variables, the moto user's key for the credential chain.
 AWS_SETUP=$("$PY" test/dns/moto_setup.py "$MOTO_URL" r53.test) || { not_ok "moto setup failed"; e2e_finish; exit 1; }
@@ -166,5 +169,6 @@ expect_error_mentions "provider_name" "workflow with a missing provider"
 source test/dns/orders.sh
 source test/dns/route53.sh
 source test/dns/crash.sh
+source test/dns/aws_chain.sh
 
 e2e_finish

@@ -472,9 +472,20 @@ if wait_status $ROLE "$id" completed 30; then ok "raced order completed"; else n
 
 # The plugin process the host launched for this test (a child of the server).
 plugin_pid() { host_plugin_pids vault-plugin-secrets-pki-external-ca | head -1; }
+# SIGKILLs the plugin and waits until the host serves the mount again. A request that races
+# the host noticing the death gets a raw gRPC Unavailable (500) from Vault and OpenBao
+# alike; what these tests check is that the plugin's work survives, so the next request of
+# a test is sent once a plain read answers (that read also relaunches the plugin).
 kill_plugin() {
     local pid; pid=$(plugin_pid)
-    if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null; wait_gone "$pid"; echo "$pid"; fi
+    if [ -n "$pid" ]; then
+        kill -KILL "$pid" 2>/dev/null; wait_gone "$pid"
+        for _ in $(seq 1 100); do
+            vault GET "$M/role/$ROLE"
+            case "$STATUS" in 5*|000) sleep 0.1 ;; *) break ;; esac
+        done
+        echo "$pid"
+    fi
 }
 wait_gone() { for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done; }
 
