@@ -235,6 +235,11 @@ int acme_new_order(struct acme_client *c, const struct acme_order_req *req,
 /* POST-as-GET on a stored order URL. */
 int acme_get_order(struct acme_client *c, const char *order_url, struct acme_order *out,
                    struct acme_reply *rep, struct err *e);
+/* One page of an account's orders list (RFC 8555 7.1.2.1): POST-as-GET on url (the account's
+ * orders_url, then each page's next). *urls: the order URLs, NULL-terminated, never NULL on
+ * success; *next: the next page (Link rel="next") or NULL. Both new. */
+int acme_account_orders(struct acme_client *c, const char *url, char ***urls, char **next,
+                        struct acme_reply *rep, struct err *e);
 /* finalize with a DER CSR. out is the order as returned (usually processing or valid). */
 int acme_finalize(struct acme_client *c, const char *finalize_url, const unsigned char *csr_der,
                   size_t csr_der_len, struct acme_order *out, struct acme_reply *rep,

@@ -22,6 +22,7 @@ void acme_http_resp_clear(struct acme_http_resp *r)
     acme_strv_free(r->links_alternate);
     free(r->link_up);
     free(r->link_index);
+    free(r->link_next);
     memset(r, 0, sizeof *r);
 }
 
@@ -141,7 +142,7 @@ struct xfer {
     char *body;
     size_t len, cap;
     bool too_big;
-    char **links_up, **links_index;
+    char **links_up, **links_index, **links_next;
     int oom;
 };
 
@@ -220,7 +221,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     if (v) {
         if (acme_link_parse(v, "alternate", &x->r->links_alternate) ||
             acme_link_parse(v, "up", &x->links_up) ||
-            acme_link_parse(v, "index", &x->links_index))
+            acme_link_parse(v, "index", &x->links_index) ||
+            acme_link_parse(v, "next", &x->links_next))
             x->oom = 1;
         free(v);
     }
@@ -436,6 +438,8 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
         out->link_up = acme_strdup(x.links_up[0]);
     if (x.links_index && x.links_index[0])
         out->link_index = acme_strdup(x.links_index[0]);
+    if (x.links_next && x.links_next[0])
+        out->link_next = acme_strdup(x.links_next[0]);
     {
         char st[16];
         snprintf(st, sizeof st, "%ld", out->status);
@@ -449,6 +453,7 @@ out:
     free(x.body);
     acme_strv_free(x.links_up);
     acme_strv_free(x.links_index);
+    acme_strv_free(x.links_next);
     if (ret)
         acme_http_resp_clear(out);
     return ret;

@@ -53,6 +53,7 @@ struct acme_http_resp {
     char *content_type, *location, *replay_nonce;
     char **links_alternate;       /* Link rel="alternate", NULL-terminated, never NULL */
     char *link_up, *link_index;   /* first rel="up" / rel="index" or NULL */
+    char *link_next;              /* first rel="next" (a list's next page) or NULL */
     time_t retry_at;              /* Retry-After, absolute; 0 none */
 };
 void acme_http_resp_clear(struct acme_http_resp *r);

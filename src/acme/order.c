@@ -177,3 +177,35 @@ int acme_get_order(struct acme_client *c, const char *order_url, struct acme_ord
     acme_http_resp_clear(&r);
     return ret;
 }
+
+int acme_account_orders(struct acme_client *c, const char *url, char ***urls, char **next,
+                        struct acme_reply *rep, struct err *e)
+{
+    struct acme_http_resp r = { 0 };
+    cJSON *root = NULL;
+    int ret = -1;
+    *urls = NULL;
+    *next = NULL;
+    if (!url || !*url)
+        return err_set(e, ERR_INVALID, "orders url: required");
+    if (acme_post(c, url, NULL, ACME_SIGN_KID, NULL, &r, rep, e) ||
+        !(root = acme_json_body(&r, "orders list", e)))
+        goto out;
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "orders"))) {
+        err_set(e, ERR_UPSTREAM, "acme: orders list %s: no \"orders\" array in the reply", url);
+        goto out;
+    }
+    size_t n = 0;
+    if (!(*urls = acme_json_strv(root, "orders", &n)) ||
+        (r.link_next && !(*next = acme_strdup(r.link_next)))) {
+        acme_strv_free(*urls);
+        *urls = NULL;
+        err_set(e, ERR_INTERNAL, "acme: orders list: out of memory");
+        goto out;
+    }
+    ret = 0;
+out:
+    cJSON_Delete(root);
+    acme_http_resp_clear(&r);
+    return ret;
+}

@@ -1,6 +1,7 @@
 /* test_acme_orders.c: orders against Pebble + challtestsrv: http-01, dns-01 (with a wildcard),
  * tls-alpn-01, an IP identifier, finalize and download, alternate chains, revocation (checked
- * through Pebble's management API), a failed challenge, a rejected identifier. */
+ * through Pebble's management API), a failed challenge, a rejected identifier, the account's
+ * orders list. */
 #include "pebble_env.h"
 
 struct fixture {
@@ -259,6 +260,63 @@ static void test_rejected_identifier(void **state)
     assert_int_equal(e.kind, ERR_INVALID);
 }
 
+/* The account's orders list (RFC 8555 7.1.2.1), followed page by page (Pebble sends a few a
+ * page with Link rel="next"): every order placed by a fresh account is listed once. */
+static void test_account_orders_list(void **state)
+{
+    struct err e = { 0 };
+    struct crypto_key *key = NULL;
+    struct acme_client *c = pe_client(CRYPTO_KEY_EC256, &key);
+    struct acme_account a = { 0 };
+    enum { N = 7 };
+    char *placed[N] = { 0 };
+    int seen[N] = { 0 }, pages = 0;
+    (void)state;
+    PE_STEP(e, acme_new_account(c, NULL, true, NULL, &a, NULL, &e));
+    assert_non_null(a.orders_url);
+    for (int i = 0; i < N; i++) {
+        char name[64];
+        const char *ids[] = { name, NULL };
+        struct acme_order_req rq = { .identifiers = ids };
+        struct acme_order o = { 0 };
+        snprintf(name, sizeof name, "list%d.orders.example.com", i);
+        PE_STEP(e, acme_new_order(c, &rq, &o, NULL, &e));
+        placed[i] = strdup(o.url);
+        acme_order_clear(&o);
+    }
+    char *page = strdup(a.orders_url);
+    while (page && pages < 20) {
+        char **urls = NULL, *next = NULL;
+        PE_STEP(e, acme_account_orders(c, page, &urls, &next, NULL, &e));
+        assert_non_null(urls);
+        pages++;
+        for (size_t i = 0; urls[i]; i++)
+            for (int k = 0; k < N; k++)
+                if (!strcmp(urls[i], placed[k]))
+                    seen[k]++;
+        for (size_t i = 0; urls[i]; i++)
+            free(urls[i]);
+        free(urls);
+        free(page);
+        page = next;
+    }
+    assert_null(page);
+    for (int k = 0; k < N; k++) {
+        if (seen[k] != 1)
+            fail_msg("order %s listed %d times", placed[k], seen[k]);
+        free(placed[k]);
+    }
+    print_message("orders list: %d orders on %d pages\n", N, pages);
+    assert_true(pages > 1);   /* the Link rel="next" paging was followed */
+    /* A URL that is not an orders list is an error, not an empty list. */
+    char **urls = NULL, *next = NULL;
+    assert_int_equal(acme_account_orders(c, a.url, &urls, &next, NULL, &e), -1);
+    assert_null(urls);
+    acme_account_clear(&a);
+    acme_client_free(c);
+    crypto_key_free(key);
+}
+
 int main(void)
 {
     pe_env("PEBBLE_DIR_URL");
@@ -273,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_revoke_by_cert_key),
         cmocka_unit_test(test_failed_challenge),
         cmocka_unit_test(test_rejected_identifier),
+        cmocka_unit_test(test_account_orders_list),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

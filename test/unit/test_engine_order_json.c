@@ -23,6 +23,7 @@ static struct order *sample_order(void)
     o->status = ORDER_AWAITING;
     o->expires = 1790000000;
     o->next_work_date = 1780003600;
+    o->ca_placing = 1780000123;
     free(o->acme_url);
     o->acme_url = strdup("https://ca.test/order/1");
     free(o->key_type);
@@ -76,6 +77,7 @@ static void test_round_trip(void **state)
     assert_true(back->authzs[0].challenges[0].fulfilled);
     assert_false(back->authzs[0].challenges[1].fulfilled);
     assert_int_equal(back->expires, 1790000000);
+    assert_int_equal(back->ca_placing, 1780000123);
 
     free(text);
     free(text2);
@@ -107,6 +109,7 @@ static void test_from_json_rejects(void **state)
     assert_int_equal(o->status, ORDER_AWAITING);
     assert_int_equal(o->n_identifiers, 0);
     assert_non_null(o->identifiers);
+    assert_int_equal(o->ca_placing, 0);   /* written before ca_placing existed */
     order_free(o);
     cJSON_Delete(j);
 }

@@ -243,6 +243,7 @@ cJSON *order_to_json(const struct order *o)
               add_str(j, "serial", o->serial) && add_str(j, "acme_url", o->acme_url) &&
               add_str(j, "finalize_url", o->finalize_url) &&
               add_str(j, "cert_url", o->cert_url) && add_int(j, "attempts", o->attempts) &&
+              add_int(j, "ca_placing", o->ca_placing) &&
               add_int(j, "dns_polls", o->dns_polls) &&
               add_int(j, "revocation_time", o->revocation_time) &&
               add_str(j, "revocation_reason", o->revocation_reason);
@@ -371,6 +372,7 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->next_work_date = get_int(j, "next_work_date");
     o->expires = get_int(j, "expires");
     o->attempts = (int)get_int(j, "attempts");
+    o->ca_placing = get_int(j, "ca_placing");   /* absent in older orders: 0 */
     o->dns_polls = (int)get_int(j, "dns_polls");
     o->revocation_time = get_int(j, "revocation_time");
 

@@ -123,6 +123,9 @@ struct order {
     struct order_authz *authzs;
     size_t n_authzs;
     int attempts;                /* consecutive transient failures, for backoff */
+    int64_t ca_placing;          /* unix seconds a newOrder was first sent for this order
+                                    without its URL stored yet; 0 none. Set, the next
+                                    placement first looks for that CA order (adopt) */
     int dns_polls;               /* propagation checks so far (order_dns.c backoff) */
     int64_t revocation_time;
     char *revocation_reason;
@@ -262,6 +265,20 @@ int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int6
 void order_worker_kick(struct engine *eng, const char *id);
 /* True once orders_stop has begun: long work should end at the next step. */
 bool order_worker_stopping(struct engine *eng);
+/* ---- CA orders lost to a crash (order_ca_adopt.c) ---------------------------------------- */
+
+struct acme_client;
+struct acme_order;
+/* Claims the CA order at url for order_id (index ca-order/<sha256 of url>): 0 claimed (or
+ * already ours), 1 another order's, -1 storage error. */
+int order_ca_claim(struct engine *eng, struct fw_storage *s, const char *order_id,
+                   const char *url, struct err *e);
+/* Looks through the account's orders list for a live, unclaimed CA order with exactly o's
+ * identifiers: 1 found, claimed for o and in *out (acme_order_clear); 0 none; -1 the CA has
+ * no list or a call failed (e says which). */
+int order_ca_find(struct engine *eng, struct fw_storage *s, struct acme_client *c,
+                  const struct order *o, struct acme_order *out, struct err *e);
+
 
 /* What a worker has done since orders_start, for tests and benchmarks. */
 struct order_worker_stats {

@@ -3,7 +3,9 @@
  * worker at next_work_date, Vault's rollback) calls order_advance, which:
  *
  *   new                  -> newOrder at the CA; its URLs are stored at once (submitted), so
- *                           a crash after this point never places a second CA order
+ *                           a crash after this point never places a second CA order; a
+ *                           crash before it is healed by finding the CA order again in
+ *                           the account's orders list (order_ca_adopt.c)
  *   submitted..fetching  -> reconciled against the CA's view of the order:
  *       pending    fetch the authorizations (tokens, key authorizations), tell the CA about
  *                  challenges the user fulfilled; awaiting-challenge-fulfillment while some
@@ -191,23 +193,94 @@ static void take_authzs(struct advance *a, struct acme_order *co)
     a->dirty = true;
 }
 
+/* Takes the CA order co (placed or found again) as the order's and stores it: its claim
+ * first (order_ca_adopt.c), then the URLs. 1 when another order claimed it meanwhile (the
+ * caller looks again). Nothing may return before the store, or the next advance would
+ * place a second CA order: the URLs are taken from co, not copied (no allocation can
+ * fail), and the authorizations are optional (reconcile refills them). */
+static int take_ca_order(struct advance *a, struct acme_order *co, bool claimed, struct err *e)
+{
+    int rc = 0;
+    if (!co->url || !co->url[0])
+        return fail_order(a, "the CA created the order but gave no order URL", e);
+    /* Stored before anything else is asked of the CA: this is the no-duplicate point. A
+     * failed store here would make the next advance look for (or place) the CA order
+     * again, so it is tried again a few times (a brief storage or memory failure passes);
+     * what still fails is the same window as a crash right here, and the URL is logged. */
+    for (int attempt = 0; !claimed && attempt < 4; attempt++) {
+        if ((rc = order_ca_claim(a->eng, a->s, a->o->id, co->url, e)) >= 0)
+            break;
+        struct timespec ts = { 0, (long)(100 << attempt) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (rc == 1) {
+        /* Another order of the same names adopted it while it was on its way: this order
+         * looks for the CA order that one lost, after a moment. */
+        log_warn("engine", "the new CA order was claimed by another order; looking again",
+                 "order_id", a->o->id, "url", co->url, NULL);
+        a->next_ms = now_ms() + 1000;
+        a->done = true;
+        return 1;
+    }
+    free(a->o->acme_url);
+    a->o->acme_url = co->url;
+    co->url = NULL;
+    if (co->finalize_url) {
+        free(a->o->finalize_url);
+        a->o->finalize_url = co->finalize_url;
+        co->finalize_url = NULL;
+    }
+    a->o->expires = (int64_t)co->expires;
+    a->o->ca_placing = 0;
+    take_authzs(a, co);
+    order_set_error(a->o, "");
+    set_status(a, ORDER_SUBMITTED);
+    for (int attempt = 0; (rc = save(a, e)) < 0 && attempt < 3; attempt++) {
+        struct timespec ts = { 0, (long)(100 << attempt) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (rc < 0)
+        log_error("engine", "the CA order was placed but could not be stored", "order_id",
+                  a->o->id, "url", a->o->acme_url, "error", e->msg, NULL);
+    return rc;
+}
+
 static int step_new(struct advance *a, struct err *e)
 {
     struct acme_order co;
     struct acme_reply rep;
     struct err ce;
     struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers };
+    bool placed_before = a->o->ca_placing != 0;
     int rc = -1;
     memset(&co, 0, sizeof co);
     memset(&rep, 0, sizeof rep);
     err_clear(&ce);
 
     /* A CA order that cannot be recorded would be placed again by the next advance (or by
-     * the active node): so this node first shows it can write. On an HA standby, whose
-     * storage is read-only, the advance stops here with ERR_READ_ONLY. */
+     * the active node): so this node first shows it can write, and marks the placement as
+     * begun. On an HA standby, whose storage is read-only, the advance stops here with
+     * ERR_READ_ONLY. */
+    if (!placed_before)
+        a->o->ca_placing = order_now();
     a->dirty = true;
     if (save(a, e) < 0)
         return -1;
+    if (placed_before) {
+        /* An earlier attempt may have got as far as the CA creating the order (a crash or
+         * a failover before its URL was stored): adopt that one if the CA lists it. */
+        int found = order_ca_find(a->eng, a->s, a->client, a->o, &co, &ce);
+        if (found == 1) {
+            log_info("engine", "ca order found again", "order_id", a->o->id, "url", co.url,
+                     NULL);
+            rc = take_ca_order(a, &co, true, e);
+            goto out;
+        }
+        if (found < 0)
+            log_warn("engine", "cannot look for an earlier CA order; placing a new one",
+                     "order_id", a->o->id, "error", ce.msg, NULL);
+        err_clear(&ce);
+    }
     if (acme_new_order(a->client, &req, &co, &rep, &ce) < 0) {
         /* A local failure (ERR_INTERNAL: out of memory reading the reply, ...) may come
          * after the CA created the order, whose URL is then lost: trying again could place
@@ -223,41 +296,12 @@ static int step_new(struct advance *a, struct err *e)
         }
         goto out;
     }
-    /* From here the CA order exists: nothing may return before it is stored, or the next
-     * advance would place a second one. So the URLs are taken from co, not copied (no
-     * allocation can fail), and the authorizations are optional (reconcile refills them). */
-    if (!co.url || !co.url[0]) {
-        rc = fail_order(a, "the CA created the order but gave no order URL", e);
-        goto out;
-    }
-    free(a->o->acme_url);
-    a->o->acme_url = co.url;
-    co.url = NULL;
-    if (co.finalize_url) {
-        free(a->o->finalize_url);
-        a->o->finalize_url = co.finalize_url;
-        co.finalize_url = NULL;
-    }
-    a->o->expires = (int64_t)co.expires;
-    take_authzs(a, &co);
-    log_debug("engine", "ca order placed", "order_id", a->o->id, "url", a->o->acme_url, NULL);
-    order_set_error(a->o, "");
-    set_status(a, ORDER_SUBMITTED);
-    /* Stored before anything else is asked of the CA: this is the no-duplicate point. A
-     * failed save here would make the next advance place a second CA order, so it is
-     * tried again a few times (a brief storage or memory failure passes); what still
-     * fails is the same window as a crash right here, and the CA order URL is logged. */
-    for (int attempt = 0; (rc = save(a, e)) < 0 && attempt < 3; attempt++) {
-        struct timespec ts = { 0, (long)(100 << attempt) * 1000000L };
-        nanosleep(&ts, NULL);
-    }
-    if (rc < 0)
-        log_error("engine", "the CA order was placed but could not be stored", "order_id",
-                  a->o->id, "url", a->o->acme_url, "error", e->msg, NULL);
+    log_debug("engine", "ca order placed", "order_id", a->o->id, "url", co.url, NULL);
+    rc = take_ca_order(a, &co, false, e);
 out:
     acme_order_clear(&co);
     acme_reply_clear(&rep);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 static char *str_dup(const char *s)
