@@ -48,28 +48,9 @@ M=$MOUNT
 
 # ---- helpers -----------------------------------------------------------------------------
 
-now_ms() { date +%s%3N; }
-order_status() {
-    vault GET "$M/role/$1/order/$2/status"
-    if [ "$STATUS" = 200 ]; then printf '%s' "$BODY" | jq -r .data.order_status; else echo "http-$STATUS"; fi
-}
-# wait_status ROLE ID WANT SECONDS (LAST_STATUS, WAITED_MS)
-wait_status() {
-    local role=$1 id=$2 want=$3 secs=$4 t0
-    t0=$(now_ms)
-    while :; do
-        LAST_STATUS=$(order_status "$role" "$id")
-        WAITED_MS=$(( $(now_ms) - t0 ))
-        [ "$LAST_STATUS" = "$want" ] && return 0
-        case "$LAST_STATUS" in error|expired|revoked) [ "$want" != "$LAST_STATUS" ] && return 1 ;; esac
-        [ "$WAITED_MS" -ge $((secs * 1000)) ] && return 1
-        sleep 0.1
-    done
-}
-new_order() {
-    vault PUT "$M/role/$1/new-order" "$2"
-    ORDER=$(printf '%s' "$BODY" | jq -r '.data.order_id // empty' 2>/dev/null)
-}
+# order_status, wait_status, new_order, challenge, publish, fulfilled
+# shellcheck source=test/e2e/orders_lib.sh
+source test/e2e/orders_lib.sh
 # no_txt NAME WHAT: BIND holds no TXT record at NAME.
 no_txt() {
     local got

@@ -8,18 +8,29 @@ order_status() {
     if [ "$STATUS" = 200 ]; then printf '%s' "$BODY" | jq -r .data.order_status; else echo "http-$STATUS"; fi
 }
 
+now_ms() { date +%s%3N; }
+
 # wait_status ROLE ID WANT SECONDS: 0 once the order reaches WANT, 1 on another terminal
-# status or after SECONDS (a generous bound: this asserts a state, not a time).
-# LAST_STATUS holds the last status seen.
+# status or after SECONDS (a generous bound: this asserts a state, not a time; the bound is
+# wall time, so a loaded machine does not stretch it). LAST_STATUS holds the last status
+# seen, WAITED_MS the time taken.
 wait_status() {
-    local i
-    for i in $(seq 1 $(($4 * 10))); do
-        LAST_STATUS=$(order_status "$1" "$2")
-        [ "$LAST_STATUS" = "$3" ] && return 0
+    local role=$1 id=$2 want=$3 secs=$4 t0
+    t0=$(now_ms)
+    while :; do
+        LAST_STATUS=$(order_status "$role" "$id")
+        WAITED_MS=$(( $(now_ms) - t0 ))
+        [ "$LAST_STATUS" = "$want" ] && return 0
         case "$LAST_STATUS" in error|expired|revoked) return 1 ;; esac
+        [ "$WAITED_MS" -ge $((secs * 1000)) ] && return 1
         sleep 0.1
     done
-    return 1
+}
+
+# new_order ROLE JSON: sets ORDER (the id) on 200.
+new_order() {
+    vault PUT "$M/role/$1/new-order" "$2"
+    ORDER=$(printf '%s' "$BODY" | jq -r '.data.order_id // empty' 2>/dev/null)
 }
 
 # challenge ROLE ID IDENT TYPE: reads it (query parameters, as Terraform sends them); sets

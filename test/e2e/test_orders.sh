@@ -18,34 +18,9 @@ ACCT=pebble
 
 # ---- helpers -----------------------------------------------------------------------------
 
-now_ms() { date +%s%3N; }
-
-# order_status ROLE ID: prints order_status (or the HTTP status when not 200).
-order_status() {
-    vault GET "$M/role/$1/order/$2/status"
-    if [ "$STATUS" = 200 ]; then printf '%s' "$BODY" | jq -r .data.order_status; else echo "http-$STATUS"; fi
-}
-
-# wait_status ROLE ID WANT SECONDS: polls every 0.1 s; returns 0 when reached. LAST_STATUS
-# holds the last status seen, WAITED_MS the time taken.
-wait_status() {
-    local role=$1 id=$2 want=$3 secs=$4 t0
-    t0=$(now_ms)
-    while :; do
-        LAST_STATUS=$(order_status "$role" "$id")
-        WAITED_MS=$(( $(now_ms) - t0 ))
-        [ "$LAST_STATUS" = "$want" ] && return 0
-        case "$LAST_STATUS" in error|expired|revoked) [ "$want" != "$LAST_STATUS" ] && return 1 ;; esac
-        [ "$WAITED_MS" -ge $((secs * 1000)) ] && return 1
-        sleep 0.1
-    done
-}
-
-# new_order ROLE JSON: sets ORDER (the id) on 200.
-new_order() {
-    vault PUT "$M/role/$1/new-order" "$2"
-    ORDER=$(printf '%s' "$BODY" | jq -r '.data.order_id // empty' 2>/dev/null)
-}
+# order_status, wait_status, new_order (and helpers this script redefines below)
+# shellcheck source=test/e2e/orders_lib.sh
+source test/e2e/orders_lib.sh
 
 # challenge ROLE ID IDENT TYPE: GET with query parameters (as Terraform sends them); sets
 # TOKEN, KEYAUTH, DNSVAL.
