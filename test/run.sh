@@ -7,16 +7,24 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
 passed=0 failed=0 failed_names=()
+# Every "not ok" line of a run, printed again at the end so that the tail of a long CI log
+# says what failed.
+NOT_OK_FILE=$(mktemp "${TMPDIR:-/tmp}/test-not-ok.XXXXXX")
+SUITE_LOG=$(mktemp "${TMPDIR:-/tmp}/test-suite.XXXXXX")
 # Ports handed out to test servers, shared by every suite of this run (test/lib/ports.sh).
 TEST_PORTS_FILE=$(mktemp "${TMPDIR:-/tmp}/test-ports.XXXXXX")
 export TEST_PORTS_FILE
-trap 'rm -f "$TEST_PORTS_FILE"' EXIT
+trap 'rm -f "$TEST_PORTS_FILE" "$NOT_OK_FILE" "$SUITE_LOG"' EXIT
 
 run_suite() {
     local name=$1; shift
     echo "=== suite: $name"
     local t0=$SECONDS
-    if "$@"; then
+    local rc
+    "$@" 2>&1 | tee "$SUITE_LOG"
+    rc=${PIPESTATUS[0]}
+    grep -a '^not ok' "$SUITE_LOG" | sed "s|^|$name: |" >>"$NOT_OK_FILE"
+    if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1)); echo "=== ok: $name ($((SECONDS - t0)) s)"
     else
         failed=$((failed + 1)); failed_names+=("$name"); echo "=== FAILED: $name ($((SECONDS - t0)) s)"
@@ -48,6 +56,7 @@ for s in "${core[@]}" "${others[@]}"; do
     esac
 done
 
+if [ -s "$NOT_OK_FILE" ]; then echo "failed checks:"; cat "$NOT_OK_FILE"; fi
 [ ${#failed_names[@]} -eq 0 ] || echo "failed suites: ${failed_names[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

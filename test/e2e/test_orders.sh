@@ -520,7 +520,10 @@ for _ in $(seq 1 50); do [ "$(ca_orders)" -gt "$ca0" ] && break; sleep 0.1; done
 order_status $ROLE "$ide" >/dev/null   # relaunches the plugin
 if wait_status $ROLE "$ide" awaiting-challenge-fulfillment 90; then ok "crash in the window: order reached awaiting after relaunch"
 else not_ok "crash in the window: awaiting after relaunch (last $LAST_STATUS)"; fi
-grep -q "ca order found again.*$ide\|$ide.*ca order found again" "$HOST_LOG" && ok "crash in the window: the relaunched plugin adopted the CA order" \
+# The host copies the plugin's stderr into its log on its own schedule: give it a moment.
+found_again() { grep -q "ca order found again.*$ide\|$ide.*ca order found again" "$HOST_LOG"; }
+for _ in $(seq 1 50); do found_again && break; sleep 0.1; done
+found_again && ok "crash in the window: the relaunched plugin adopted the CA order" \
     || not_ok "crash in the window: no 'ca order found again' for $ide in the host log"
 complete_order $ROLE "$ide" http-01 crash-e.example.com www.crash-e.example.com \
     && ok "crash in the window: order completed" || not_ok "crash in the window: completed (last $LAST_STATUS)"

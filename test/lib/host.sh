@@ -271,7 +271,7 @@ host_bao() {
 
 # The server's PID lives in HOST_DIR/server.pid, so a shared server restarted by one
 # process (a test script) is still found, and stopped, by another (the suite runner).
-_host_pid() { cat "$HOST_DIR/server.pid" 2>/dev/null; }
+_host_pid() { [ -n "${HOST_DIR:-}" ] && cat "$HOST_DIR/server.pid" 2>/dev/null; }
 
 # host_plugin_pids [PATTERN]: children of the server (whose command line matches PATTERN).
 host_plugin_pids() {

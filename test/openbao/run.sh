@@ -22,8 +22,9 @@ PLUGIN_ZIP=$(ls "$BUILD"/dist/${PLUGIN}_*_linux_*.zip 2>/dev/null | head -1)
 
 suite_finish() {
     host_stop
-    bad=$(grep 'plugin process exited' "$HOST_LOG" 2>/dev/null | grep 'error=' | grep -v 'signal: killed')
-    if [ -z "$bad" ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HOST_LOG" 2>/dev/null; then
+    local log=${HOST_LOG:-/dev/null}
+    bad=$(grep 'plugin process exited' "$log" 2>/dev/null | grep 'error=' | grep -v 'signal: killed')
+    if [ -z "$bad" ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log" 2>/dev/null; then
         ok "no plugin process crashed or reported a sanitizer error"
     else not_ok "a plugin crashed: $(printf '%.400s' "$bad")"; fi
     echo "$E2E_PASS passed, $E2E_FAIL failed"
@@ -200,9 +201,13 @@ HOST_TOKEN=root host_bao list -namespace=team1 pki/config/acme-account 2>/dev/nu
 # ---- plugin reload with an order pending -----------------------------------------------------
 old=$(host_plugin_pids "$PLUGIN" | sort | tr '\n' ' ')
 bao_ok "bao plugin reload -plugin=$PLUGIN" plugin reload -plugin="$PLUGIN"
-sleep 1
-field order_status $M/role/web-servers/order/$PENDING/status >/dev/null
-new=$(host_plugin_pids "$PLUGIN" | sort | tr '\n' ' ')
+# The reload is asynchronous: poll (each read relaunches the plugin if it is gone).
+for _ in $(seq 1 50); do
+    field order_status $M/role/web-servers/order/$PENDING/status >/dev/null
+    new=$(host_plugin_pids "$PLUGIN" | sort | tr '\n' ' ')
+    [ -n "$new" ] && [ "$new" != "$old" ] && break
+    sleep 0.2
+done
 [ -n "$new" ] && [ "$new" != "$old" ] && ok "reload runs a new plugin process ($old-> $new)" || not_ok "reload: pids $old -> $new"
 wait_field $M/role/web-servers/order/$PENDING/status order_status awaiting-challenge-fulfillment 30 &&
     ok "pending order intact after reload" || not_ok "pending order after reload (last $LAST)"
@@ -222,7 +227,10 @@ wait_field pki-moved/role/web-servers/order/$PENDING/status order_status complet
 bao_fails "old path is gone" 404 read $M/role/web-servers
 bao_ok "new-order left pending before disable" write -format=json pki-moved/role/web-servers/new-order identifiers=www.example.com
 LEFT=$(jq -r .data.order_id <<<"$OUT")
-sleep 0.5
+# The CA order is placed by the worker after new-order answers: wait for it, so that what
+# the CA sees after the disable can only come from a worker that outlived its mount.
+wait_field pki-moved/role/web-servers/order/$LEFT/status order_status awaiting-challenge-fulfillment 30 ||
+    not_ok "order before disable (last $LAST)"
 bao_ok "bao secrets disable with a pending order" secrets disable pki-moved
 ca1=$(ca_orders); sleep 2
 [ "$(ca_orders)" = "$ca1" ] && ok "disabled mount: no CA activity afterwards" || not_ok "CA orders after disable: $ca1 -> $(ca_orders)"
