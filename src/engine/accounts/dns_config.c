@@ -44,6 +44,12 @@ int dns_kind_check(const char *field, const char *type, struct err *e)
                    field, type, dns_provider_type_names(names, sizeof names));
 }
 
+void dns_config_forget(struct engine *eng, const char *type, const char *name)
+{
+    if (eng)
+        dns_token_cache_drop(eng->dns_tokens, type, name);
+}
+
 int dns_config_load(struct fw_storage *s, const char *type, const char *name, cJSON **out,
                     struct err *e)
 {

@@ -195,6 +195,7 @@ static int config_write(const struct fw_req *req, const struct fw_data *d, struc
     /* One put, seal-wrapped: a refused write leaves the old configuration or none. */
     if (fw_storage_put_json(req->storage, key, cfg, true, e) < 0)
         goto out;
+    dns_config_forget(req->backend, k->impl->type, fw_data_str(d, "name"));
     log_info("engine", is_new ? "dns provider created" : "dns provider updated", "type",
              k->impl->type, "name", fw_data_str(d, "name"), NULL);
     rc = config_reply(k, cfg, &resp->data, e);
@@ -244,7 +245,10 @@ static int config_delete(const struct fw_req *req, const struct fw_data *d, stru
                        names);
     }
     fw_strv_free(roles);
-    return req->storage->del(req->storage->ctx, key, e);
+    if (req->storage->del(req->storage->ctx, key, e) < 0)
+        return -1;
+    dns_config_forget(req->backend, k->impl->type, fw_data_str(d, "name"));
+    return 0;
 }
 
 static int config_list_type(const struct fw_req *req, const struct fw_data *d,
@@ -405,9 +409,9 @@ static int workflow(const struct fw_req *req, const struct fw_data *d, struct fw
     snprintf(rec.value, sizeof rec.value, "vault-dns-test-%s", uuid);
     bool omit = fw_data_bool(d, "omit_cleanup");
 
-    if (dns_record_publish(req->storage, &rec, &le) < 0) {
+    if (dns_record_publish(req->backend, req->storage, &rec, &le) < 0) {
         snprintf(msg, sizeof msg, "creating the test record failed: %s", le.msg);
-        (void)dns_record_remove(req->storage, &rec, &le);
+        (void)dns_record_remove(req->backend, req->storage, &rec, &le);
         rc = workflow_reply(d, fqdn, false, msg, resp, e);
         goto out;
     }
@@ -422,7 +426,7 @@ static int workflow(const struct fw_req *req, const struct fw_data *d, struct fw
     bool visible = false, synced = false;
     useconds_t pause = 200 * 1000;
     for (;;) {
-        if (!synced && dns_record_synced(req->storage, &rec, &synced, &le) < 0) {
+        if (!synced && dns_record_synced(req->backend, req->storage, &rec, &synced, &le) < 0) {
             snprintf(missing, sizeof missing, "%.500s", le.msg);
             synced = false;
         }
@@ -445,7 +449,7 @@ static int workflow(const struct fw_req *req, const struct fw_data *d, struct fw
                  "visible on %s (%s)", (long long)limit, fqdn, asked[0] ? asked : "any server",
                  missing[0] ? missing : synced ? "not seen" : "the provider's change is not in sync");
     }
-    if (!omit && dns_record_remove(req->storage, &rec, &le) < 0 && visible) {
+    if (!omit && dns_record_remove(req->backend, req->storage, &rec, &le) < 0 && visible) {
         snprintf(msg, sizeof msg, "the record was created and visible on %s, but deleting it "
                  "failed: %s", asked, le.msg);
         visible = false;
