@@ -108,9 +108,10 @@ static int arm_error(const char *what, const struct dns_http_reply *r, struct er
     enum err_kind kind = r->status == 429 || r->status >= 500 ? ERR_RETRY : ERR_UPSTREAM;
     if (!hint && kind == ERR_RETRY)
         hint = "Azure is throttling or failing: retried later";
-    err_set(e, kind, "%s: HTTP %ld %s%s%.300s%s%s%s", what, r->status, code ? code : "",
-            msg ? ": " : "", msg ? msg : "", hint ? " (" : "", hint ? hint : "",
-            hint ? ")" : "");
+    /* The hint first: the order's last_error keeps only the start of a long message. */
+    err_set(e, kind, "%s: HTTP %ld %s%s%s%s%s%.300s", what, r->status, code ? code : "",
+            hint ? " (" : "", hint ? hint : "", hint ? ")" : "", msg ? ": " : "",
+            msg ? msg : "");
     cJSON_Delete(j);
     return -1;
 }
@@ -143,8 +144,8 @@ static int login_error(const struct dns_http_reply *r, struct err *e)
     if (desc)
         snprintf(first_line, sizeof first_line, "%.*s", (int)strcspn(desc, "\r\n"), desc);
     err_set(e, r->status == 429 || r->status >= 500 ? ERR_RETRY : ERR_UPSTREAM,
-            "Azure login (client credentials): HTTP %ld %s%s%s (%s)", r->status,
-            err ? err : "", first_line[0] ? ": " : "", first_line, hint);
+            "Azure login (client credentials): HTTP %ld %s (%s)%s%s", r->status,
+            err ? err : "", hint, first_line[0] ? ": " : "", first_line);
     cJSON_Delete(j);
     return -1;
 }
