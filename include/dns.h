@@ -1,8 +1,10 @@
 /* dns.h: DNS providers for Vault-managed dns-01 (src/dns). A provider publishes and removes
  * TXT records in a zone it manages; shared code matches names against a provider's
  * `identifiers` patterns, parses server addresses and checks that a record is visible on
- * the servers that answer for its zone. The layer knows DNS, RFC 2136 and the Route 53 API;
- * it never knows Vault, storage or orders.
+ * the servers that answer for its zone. The layer knows DNS, RFC 2136, the Route 53 API and
+ * Azure Resource Manager with its OAuth tokens; it never knows Vault, storage or orders.
+ * State that outlives a call (bearer tokens) belongs to the mount and is passed in
+ * (struct dns_ctx).
  *
  * A provider's configuration is a JSON object holding every field of its type, secrets
  * included (the engine loads it from seal-wrapped storage and never logs it). Providers
