@@ -178,7 +178,10 @@ static int order_from_csr(const struct fw_req *req, const struct role *r, const 
                   e) < 0)
         goto out;
     free(o->csr);
-    if (!(o->csr = strdup(csr)))
+    o->csr = strdup(csr);
+    free(o->profile);
+    o->profile = strdup(r->acme_profile);
+    if (!o->csr || !o->profile)
         goto oom;
     *out = o;
     o = NULL;
@@ -255,7 +258,10 @@ static int order_from_identifiers(const struct fw_req *req, const struct role *r
         *sent = NULL;
     }
     free(o->key_type);
-    if (!(o->key_type = strdup(crypto_key_type_name(r->csr_key_type)))) {
+    o->key_type = strdup(crypto_key_type_name(r->csr_key_type));
+    free(o->profile);
+    o->profile = strdup(r->acme_profile);
+    if (!o->key_type || !o->profile) {
         err_set(e, ERR_INTERNAL, "new-order: out of memory");
         goto out;
     }
@@ -362,11 +368,6 @@ static int new_order(const struct fw_req *req, const struct fw_data *d, struct f
     }
     if (!has_csr && order_from_identifiers(req, r, name, &sent, ids, n, unicode, &o, e) < 0)
         goto out;
-    free(o->profile);
-    if (!(o->profile = strdup(r->acme_profile))) {
-        err_set(e, ERR_INTERNAL, "new-order: out of memory");
-        goto out;
-    }
     if (order_store_new(req, o, e) < 0)
         goto out;
     if (r->reuse_pending_orders && order_reuse_record(req->storage, reuse_key, o->id, e) < 0) {
