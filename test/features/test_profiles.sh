@@ -52,11 +52,20 @@ life=$(lifetime prof "$ORDER")
 # Pebble's shortlived profile: 518400 s (6 days), the default 90 days
 [ "$life" -le 518400 ] && [ "$life" -ge 518000 ] && ok "the CA issued the six-day profile ($life s)" ||
     not_ok "shortlived certificate lifetime $life s, want about 518400"
-if order_http01 plain long.example.com; then ok "default-profile order completed"
-else not_ok "default order (last: $LAST_STATUS)"; fi
-life=$(lifetime plain "$ORDER")
-[ "$life" -gt 518400 ] && ok "without acme_profile the CA's default applies ($life s)" ||
-    not_ok "default certificate lifetime $life s"
+if order_http01 plain long.example.com; then ok "order without a profile completed"
+else not_ok "order without a profile (last: $LAST_STATUS)"; fi
+vault GET "$M/role/plain/order/$ORDER/status"
+expect_jq '.data.acme_profile' '""' "an order without a profile shows acme_profile empty"
+# Pebble picks a profile of its own when none is asked for, so the other profile is asked
+# for explicitly to show that the role's choice is what the CA applies.
+vault PUT "$M/role/ninety" '{"acme_account_name":"pebble","allowed_domains":["example.com"],
+    "allowed_domain_options":["subdomains"],"acme_profile":"default"}'
+expect_status 200 "role with acme_profile default"
+if order_http01 ninety ninety.example.com; then ok "default-profile order completed"
+else not_ok "default-profile order (last: $LAST_STATUS)"; fi
+life=$(lifetime ninety "$ORDER")
+[ "$life" -ge 7775000 ] && [ "$life" -le 7776000 ] && ok "the CA issued the 90-day profile ($life s)" ||
+    not_ok "default-profile certificate lifetime $life s, want about 7776000"
 new_order prof '{"identifiers":["reply.example.com"]}'
 expect_jq '.data.acme_profile' '"shortlived"' "new-order reply shows the profile"
 
