@@ -21,9 +21,10 @@ static const struct fw_field new_order_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true,
       .desc = "Name of the role to order under." },
     { .name = "identifiers", .type = FW_TYPE_COMMA_STRING_SLICE,
-      .desc = "DNS names for the certificate (identifier workflow: Vault makes the key). "
-              "Unicode names (U-labels) are ordered as their IDNA2008 A-labels. Give "
-              "identifiers or csr, not both." },
+      .desc = "DNS names or IP addresses for the certificate (identifier workflow: Vault "
+              "makes the key). Unicode names (U-labels) are ordered as their IDNA2008 "
+              "A-labels; IP addresses must lie in the role's allowed_ip_ranges and are kept "
+              "in canonical form (RFC 5952 for IPv6). Give identifiers or csr, not both." },
     { .name = "csr", .type = FW_TYPE_STRING, .pem = pem_csr,
       .desc = "PEM certificate signing request (CSR workflow: the key stays with you). Its "
               "names must be A-labels (xn--...); a U-label SAN is refused. Give identifiers "
@@ -410,6 +411,11 @@ const struct fw_path path_order_new = {
                    "endpoint takes either spelling. A CSR must already carry A-labels (a "
                    "U-label SAN is a 400: CAs refuse them and the CSR is signed as is). "
                    "Give identifiers (Vault makes the key and CSR) or a PEM csr (you keep "
-                   "the key). The reply's order_id is used by every other order endpoint; "
+                   "the key). IP addresses (RFC 8738), as identifiers or IP SANs of a CSR, "
+                   "need the role's allowed_ip_ranges and are validated with http-01 or "
+                   "tls-alpn-01. The order asks the CA for the role's acme_profile. With the "
+                   "role's reuse_pending_orders, a call for the identifiers of an order "
+                   "still in progress returns that order (with a warning) instead of a new "
+                   "one. The reply's order_id is used by every other order endpoint; "
                    "the order moves on in the background.",
 };
