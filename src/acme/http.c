@@ -302,7 +302,8 @@ static int curl_fail(struct acme_client *c, CURLcode rc, const char *method, con
         return err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA's response is not valid HTTP: "
                        "%s", method, url, why);
     case CURLE_ABORTED_BY_CALLBACK:
-        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (the host cancelled the "
+                       "request, or the plugin is stopping)", method, url);
     default:
         return err_set(e, ERR_RETRY, "acme: %s %s: unreachable: %s", method, url, why);
     }
@@ -355,7 +356,8 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     const atomic_bool *cancel = c->cancel;
     pthread_mutex_unlock(&c->mu);
     if (cancel && atomic_load(cancel))
-        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (the host cancelled the "
+                       "request, or the plugin is stopping)", method, url);
     h = handle_take(c);
     if (!h)
         return err_set(e, ERR_INTERNAL, "acme: curl_easy_init failed");
