@@ -120,7 +120,8 @@ void acme_client_set_key(struct acme_client *c, struct crypto_key *key);
 void acme_client_set_deadline(struct acme_client *c, int64_t deadline_ms);
 /* flag (borrowed, NULL: none) cancels the client's calls: once *flag is true, a request in
  * flight ends within about a second with ERR_RETRY ("cancelled") and new ones fail at once.
- * The order worker sets it on shutdown so a hung CA cannot hold the plugin's exit. */
+ * The order worker sets it on shutdown so a hung CA cannot hold the plugin's exit; request
+ * handlers pass the host's cancellation (fw_req.cancelled). */
 void acme_client_set_cancel(struct acme_client *c, const atomic_bool *flag);
 
 /* ---- Directory --------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #ifndef PKIEXT_FW_H
 #define PKIEXT_FW_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,10 @@ bool fw_sysview_can_write(struct fw_sysview *sv);
  * DR or performance secondary), else 0. An unanswered SystemView is not a refusal: the
  * handler's first storage write decides then. */
 int fw_require_writable(const struct fw_req *req, struct err *e);
+/* ERR_RETRY when the host has cancelled req (see fw_req.cancelled), else 0. A handler calls
+ * it between a remote call and the write that records its outcome: the client has been
+ * told the request failed, so nothing may be stored after that. */
+int fw_req_cancelled(const struct fw_req *req, struct err *e);
 
 /* ---- Requests and responses ------------------------------------------------------- */
 
@@ -112,6 +117,11 @@ struct fw_req {
     struct fw_sysview *sysview;
     void *backend;            /* the instance returned by fw_backend.setup */
     int64_t deadline_ms;      /* when the host stops waiting (wall-clock ms); 0: none */
+    /* Becomes true when the host cancels the request (its client went away, its context
+     * ended): the host has already answered it with an error. NULL: never. Handlers hand
+     * it to their CA client (acme_client_set_cancel) and check fw_req_cancelled before
+     * storing what a remote call returned. */
+    const atomic_bool *cancelled;
 };
 
 /* How the framework tells the runtime which protocol error to send (pb.ProtoError). */

@@ -14,6 +14,7 @@ pkgs=(
     pebble
     jq uacme procps iproute2
     python3 python3-venv
+    nodejs
     libldns-dev libxml2-dev
     bind9 bind9-utils bind9-dnsutils
     clang llvm libclang-rt-14-dev

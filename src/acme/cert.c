@@ -25,6 +25,8 @@ int acme_download_cert(struct acme_client *c, const char *cert_url,
         return err_set(e, ERR_INVALID, "certificate url: required");
     if (acme_post(c, cert_url, NULL, ACME_SIGN_KID, NULL, &r, rep, e))
         goto out;
+    if (acme_http_expect_type(&r, "application/pem-certificate-chain", "certificate", e) < 0)
+        goto out;
     if (!strstr(r.body, "-----BEGIN CERTIFICATE-----")) {
         err_set(e, ERR_UPSTREAM, "acme: certificate %s: reply is not a PEM chain (%s)",
                 cert_url, r.content_type ? r.content_type : "no content type");

@@ -1,6 +1,7 @@
 /* directory.c: the directory object (RFC 8555 7.1.1), fetched once per client and cached. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,13 @@ int acme_get_directory(struct acme_client *c, bool force, struct acme_directory 
     acme_reply_fill(rep, &r);
     if (r.status != 200) {
         acme_problem_to_err(&r, c->dir_url, rep, e);
+        goto out;
+    }
+    if (!acme_media_type_is(r.content_type, "application/json")) {
+        /* A web page (text/html) is the usual case: ask whether the URL is the right one. */
+        acme_http_expect_type(&r, "application/json", "directory", e);
+        size_t n = strlen(e->msg);
+        snprintf(e->msg + n, sizeof e->msg - n, " (is this an ACME directory URL?)");
         goto out;
     }
     root = cJSON_ParseWithLength(r.body, r.body_len);

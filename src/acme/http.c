@@ -16,6 +16,7 @@ void acme_http_resp_clear(struct acme_http_resp *r)
     if (!r)
         return;
     free(r->body);
+    free(r->url);
     free(r->content_type);
     free(r->location);
     free(r->replay_nonce);
@@ -133,6 +134,38 @@ time_t acme_retry_after_parse(const char *value, time_t now)
      * forms RFC 9110 says recipients must accept. */
     time_t t = curl_getdate(value, NULL);
     return t > 0 ? t : 0;
+}
+
+bool acme_media_type_is(const char *content_type, const char *want)
+{
+    if (!content_type)
+        return false;
+    const char *p = content_type, *end;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    end = p + strcspn(p, ";");
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t n = strlen(want);
+    return (size_t)(end - p) == n && strncasecmp(p, want, n) == 0;
+}
+
+int acme_http_expect_type(const struct acme_http_resp *r, const char *want, const char *what,
+                          struct err *e)
+{
+    if (acme_media_type_is(r->content_type, want))
+        return 0;
+    if (!r->content_type)
+        return err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA's reply has no Content-Type "
+                       "(RFC 8555 requires %s)", what, r->url ? r->url : "", want);
+    /* The CA's words go into a message: cut, and only printable ASCII. */
+    char got[81];
+    size_t i = 0;
+    for (const char *q = r->content_type; *q && i < sizeof got - 1; q++)
+        got[i++] = (*q >= 0x20 && *q < 0x7f) ? *q : '?';
+    got[i] = '\0';
+    return err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA answered with Content-Type \"%s\" "
+                   "where RFC 8555 requires %s", what, r->url ? r->url : "", got, want);
 }
 
 /* ---- The exchange -------------------------------------------------------------------- */
@@ -302,7 +335,8 @@ static int curl_fail(struct acme_client *c, CURLcode rc, const char *method, con
         return err_set(e, ERR_UPSTREAM, "acme: %s %s: the CA's response is not valid HTTP: "
                        "%s", method, url, why);
     case CURLE_ABORTED_BY_CALLBACK:
-        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (the host cancelled the "
+                       "request, or the plugin is stopping)", method, url);
     default:
         return err_set(e, ERR_RETRY, "acme: %s %s: unreachable: %s", method, url, why);
     }
@@ -355,7 +389,8 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     const atomic_bool *cancel = c->cancel;
     pthread_mutex_unlock(&c->mu);
     if (cancel && atomic_load(cancel))
-        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (shutting down)", method, url);
+        return err_set(e, ERR_RETRY, "acme: %s %s: cancelled (the host cancelled the "
+                       "request, or the plugin is stopping)", method, url);
     h = handle_take(c);
     if (!h)
         return err_set(e, ERR_INTERNAL, "acme: curl_easy_init failed");
@@ -429,7 +464,8 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
     out->body = x.body ? x.body : calloc(1, 1);
     x.body = NULL;
     out->body_len = x.len;
-    if (!out->body || (!out->links_alternate && acme_link_parse("", "alternate",
+    out->url = strdup(url);
+    if (!out->body || !out->url || (!out->links_alternate && acme_link_parse("", "alternate",
                                                                 &out->links_alternate))) {
         err_set(e, ERR_INTERNAL, "acme: out of memory");
         goto out;

@@ -50,6 +50,7 @@ struct acme_http_resp {
     long status;
     char *body;                   /* NUL-terminated; "" if none */
     size_t body_len;
+    char *url;                    /* the URL it came from */
     char *content_type, *location, *replay_nonce;
     char **links_alternate;       /* Link rel="alternate", NULL-terminated, never NULL */
     char *link_up, *link_index;   /* first rel="up" / rel="index" or NULL */
@@ -71,6 +72,15 @@ int acme_http_request(struct acme_client *c, const char *method, const char *url
 int acme_link_parse(const char *value, const char *rel, char ***list);
 /* Retry-After: delta-seconds or an HTTP-date -> absolute time; 0 if unparsable. */
 time_t acme_retry_after_parse(const char *value, time_t now);
+/* True when the media type of a Content-Type value (the part before any ';' parameters,
+ * surrounding spaces ignored, compared case-insensitively: RFC 9110 8.3.1) is `want`.
+ * NULL content_type: false. */
+bool acme_media_type_is(const char *content_type, const char *want);
+/* 0 when r's Content-Type is `want` (RFC 8555 says which for each reply); else ERR_UPSTREAM
+ * naming `what`, the URL and the type the CA sent. Parameters (`; charset=utf-8`) and case
+ * are accepted, as real CAs vary there. */
+int acme_http_expect_type(const struct acme_http_resp *r, const char *want, const char *what,
+                          struct err *e);
 
 /* ---- nonce.c ------------------------------------------------------------------------- */
 
@@ -105,7 +115,8 @@ enum acme_signer { ACME_SIGN_KID = 0, ACME_SIGN_JWK };
 int acme_post(struct acme_client *c, const char *url, const char *payload,
               enum acme_signer signer, const struct crypto_key *key,
               struct acme_http_resp *out, struct acme_reply *rep, struct err *e);
-/* Parses out->body as a JSON object; ERR_UPSTREAM naming `what` if it is not one. */
+/* Parses out->body as a JSON object (Content-Type application/json); ERR_UPSTREAM naming
+ * `what` and the URL if the type is another or the body is not one. */
 cJSON *acme_json_body(const struct acme_http_resp *r, const char *what, struct err *e);
 
 /* ---- problem.c ----------------------------------------------------------------------- */

@@ -11,10 +11,13 @@
 
 cJSON *acme_json_body(const struct acme_http_resp *r, const char *what, struct err *e)
 {
+    if (acme_http_expect_type(r, "application/json", what, e) < 0)
+        return NULL;
     cJSON *root = cJSON_ParseWithLength(r->body, r->body_len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        err_set(e, ERR_UPSTREAM, "acme: %s: response is not a JSON object", what);
+        err_set(e, ERR_UPSTREAM, "acme: %s %s: response is not a JSON object", what,
+                r->url ? r->url : "");
         return NULL;
     }
     return root;

@@ -115,13 +115,28 @@ int acme_problem_to_err(const struct acme_http_resp *r, const char *url, struct 
     char msg[sizeof e->msg];
     acme_reply_fill(rep, r);
     acme_problem_clear(p);
-    cJSON *root = r->body_len ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+    /* RFC 8555 6.7 says application/problem+json; CAs and their proxies also send
+     * application/json or nothing with a problem body, so those are read as well. Anything
+     * else (a proxy's HTML page) is not taken for a problem document. */
+    bool json_type = !r->content_type ||
+                     acme_media_type_is(r->content_type, "application/problem+json") ||
+                     acme_media_type_is(r->content_type, "application/json");
+    cJSON *root = r->body_len && json_type ? cJSON_ParseWithLength(r->body, r->body_len)
+                                           : NULL;
     if (cJSON_IsObject(root) && !acme_problem_from_json(root, (int)r->status, p)) {
         acme_problem_format(p, msg, sizeof msg);
     } else {
         /* Not a problem document (a proxy's HTML page, an empty 502): say what came back. */
-        char detail[200];
-        snprintf(detail, sizeof detail, "HTTP %ld from %s", r->status, url);
+        char detail[200], type[64] = "";
+        if (r->content_type && !json_type) {
+            size_t i = 0;
+            for (const char *q = r->content_type; *q && i < 40; q++)
+                type[i++] = (*q >= 0x20 && *q < 0x7f) ? *q : '?';
+            type[i] = '\0';
+        }
+        snprintf(detail, sizeof detail, "HTTP %ld from %s%s%s%s", r->status, url,
+                 type[0] ? " (Content-Type \"" : "", type, type[0] ? "\", not a problem "
+                 "document)" : "");
         p->type = strdup("about:blank");
         p->detail = strdup(detail);
         p->status = (int)r->status;

@@ -247,7 +247,7 @@ static void trim(char *s)
 /* ~/.aws/credentials (or AWS_SHARED_CREDENTIALS_FILE), profile AWS_PROFILE or "default". */
 static bool from_shared_file(struct aws_creds *c)
 {
-    char path[1024], want[200], line[2300], id[256] = "", secret[256] = "", token[2100] = "";
+    char path[1024], want[200];
     const char *f = getenv("AWS_SHARED_CREDENTIALS_FILE");
     const char *home = getenv("HOME");
     if (f && f[0])
@@ -261,6 +261,14 @@ static bool from_shared_file(struct aws_creds *c)
     FILE *fp = fopen(path, "r");
     if (!fp)
         return false;
+    bool ok = aws_creds_from_ini(fp, want, c);
+    fclose(fp);
+    return ok;
+}
+
+bool aws_creds_from_ini(FILE *fp, const char *want, struct aws_creds *c)
+{
+    char line[2300], id[256] = "", secret[256] = "", token[2100] = "";
     bool in = false;
     while (fgets(line, sizeof line, fp)) {
         trim(line);
@@ -287,7 +295,6 @@ static bool from_shared_file(struct aws_creds *c)
         else if (strcmp(k, "aws_session_token") == 0)
             snprintf(token, sizeof token, "%s", v);
     }
-    fclose(fp);
     bool ok = set_creds(c, id, secret, token);
     memset(secret, 0, sizeof secret);
     memset(token, 0, sizeof token);
@@ -331,10 +338,19 @@ static int from_imds(struct aws_creds *c, bool *found, struct err *e)
     snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
     if (aws_http("GET", url, NULL, NULL, hdr, NULL, 2, &r, e) < 0)
         return -1;
-    cJSON *j = r.status == 200 && r.body ? cJSON_Parse(r.body) : NULL;
+    int rc = aws_creds_from_imds_json(r.status == 200 ? r.body : NULL, c, found);
     aws_reply_clear(&r);
-    if (!j)
+    if (rc < 0)
         return err_set(e, ERR_UPSTREAM, "instance profile %s: unreadable credentials", role);
+    return 0;
+}
+
+int aws_creds_from_imds_json(const char *body, struct aws_creds *c, bool *found)
+{
+    cJSON *j = body ? cJSON_Parse(body) : NULL;
+    *found = false;
+    if (!j)
+        return -1;
     *found = set_creds(c, cJSON_GetStringValue(cJSON_GetObjectItem(j, "AccessKeyId")),
                        cJSON_GetStringValue(cJSON_GetObjectItem(j, "SecretAccessKey")),
                        cJSON_GetStringValue(cJSON_GetObjectItem(j, "Token")));
@@ -353,6 +369,21 @@ static void form_escape(const char *s, char *out, size_t cap)
             o += (size_t)snprintf(out + o, cap - o, "%%%02X", ch);
     }
     out[o] = '\0';
+}
+
+bool aws_creds_from_sts(xmlDoc *d, struct aws_creds *c)
+{
+    static const char *const path[] = { "AssumeRoleResponse", "AssumeRoleResult", "Credentials",
+                                        NULL };
+    xmlNode *cr = aws_xml_path(d, path);
+    char id[256], secret[256], token[2100];
+    aws_xml_text(aws_xml_child(cr, "AccessKeyId"), id, sizeof id);
+    aws_xml_text(aws_xml_child(cr, "SecretAccessKey"), secret, sizeof secret);
+    aws_xml_text(aws_xml_child(cr, "SessionToken"), token, sizeof token);
+    bool ok = set_creds(c, id, secret, token);
+    memset(secret, 0, sizeof secret);
+    memset(token, 0, sizeof token);
+    return ok;
 }
 
 static int assume_role(struct aws_creds *c, const char *region, const char *arn,
@@ -384,17 +415,8 @@ static int assume_role(struct aws_creds *c, const char *region, const char *arn,
     }
     xmlDoc *d = aws_xml_parse(&r);
     aws_reply_clear(&r);
-    static const char *const path[] = { "AssumeRoleResponse", "AssumeRoleResult", "Credentials",
-                                        NULL };
-    xmlNode *cr = aws_xml_path(d, path);
-    char id[256], secret[256], token[2100];
-    aws_xml_text(aws_xml_child(cr, "AccessKeyId"), id, sizeof id);
-    aws_xml_text(aws_xml_child(cr, "SecretAccessKey"), secret, sizeof secret);
-    aws_xml_text(aws_xml_child(cr, "SessionToken"), token, sizeof token);
+    bool ok = aws_creds_from_sts(d, c);
     xmlFreeDoc(d);
-    bool ok = set_creds(c, id, secret, token);
-    memset(secret, 0, sizeof secret);
-    memset(token, 0, sizeof token);
     if (!ok)
         return err_set(e, ERR_UPSTREAM, "STS AssumeRole %.200s: no credentials in the reply",
                        arn);

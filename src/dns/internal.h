@@ -28,6 +28,19 @@ struct dns_tsig_key {
  * ERR_UPSTREAM with a message naming the fields to check. */
 int dns_tsig_exchange(const struct dns_server *srv, ldns_pkt *q, const struct dns_tsig_key *k,
                       ldns_pkt **reply, struct err *e);
+/* The reply half of dns_tsig_exchange: parses ans (from the server named `server`) and
+ * verifies its TSIG against the request's MAC (mac, mlen). *reply is new on success.
+ * Separate so that it can be fuzzed (test/fuzz/fuzz_dns_reply.c). */
+int dns_tsig_verify_reply(const uint8_t *ans, size_t alen, const struct dns_tsig_key *k,
+                          const uint8_t *mac, unsigned mlen, const char *server,
+                          ldns_pkt **reply, struct err *e);
+
+/* Readers of answers (query.c), for dns_find_authoritative and the fuzzer: the owner of
+ * the first SOA record in the answer or authority section (false: none), and the A/AAAA
+ * addresses in list added to out (port 53, no duplicates, at most cap in all). */
+bool dns_soa_owner(const ldns_pkt *p, char *zone, size_t cap);
+void dns_add_addresses(const ldns_rr_list *list, struct dns_server *out, size_t cap,
+                       size_t *found);
 
 /* A string field of a configuration; "" when absent. Borrowed. */
 const char *dns_cfg_str(const struct cJSON *cfg, const char *field);

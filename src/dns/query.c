@@ -111,7 +111,7 @@ int dns_system_resolvers(struct dns_server *out, size_t cap, size_t *n, struct e
 }
 
 /* The owner of the SOA record in the answer or authority section: the zone apex. */
-static bool soa_owner(const ldns_pkt *p, char *zone, size_t cap)
+bool dns_soa_owner(const ldns_pkt *p, char *zone, size_t cap)
 {
     const ldns_rr_list *secs[] = { ldns_pkt_answer(p), ldns_pkt_authority(p) };
     for (size_t s = 0; s < 2; s++) {
@@ -131,8 +131,8 @@ static bool soa_owner(const ldns_pkt *p, char *zone, size_t cap)
 }
 
 /* Adds the A/AAAA addresses in list to out (port 53). */
-static void add_addresses(const ldns_rr_list *list, struct dns_server *out, size_t cap,
-                          size_t *found)
+void dns_add_addresses(const ldns_rr_list *list, struct dns_server *out, size_t cap,
+                       size_t *found)
 {
     for (size_t i = 0; list && i < ldns_rr_list_rr_count(list) && *found < cap; i++) {
         const ldns_rr *rr = ldns_rr_list_rr(list, i);
@@ -164,7 +164,7 @@ int dns_find_authoritative(const struct dns_server *resolvers, size_t n_resolver
         ldns_pkt *p = NULL;
         struct err qe;
         if (dns_query(&resolvers[i], true, fqdn, LDNS_RR_TYPE_SOA, &p, &qe) == 0)
-            soa_owner(p, zone, sizeof zone);
+            dns_soa_owner(p, zone, sizeof zone);
         ldns_pkt_free(p);
     }
     if (!zone[0])
@@ -176,7 +176,7 @@ int dns_find_authoritative(const struct dns_server *resolvers, size_t n_resolver
             ldns_pkt_free(p);
             continue;
         }
-        add_addresses(ldns_pkt_additional(p), out, cap, found);
+        dns_add_addresses(ldns_pkt_additional(p), out, cap, found);
         const ldns_rr_list *ans = ldns_pkt_answer(p);
         for (size_t k = 0; ans && k < ldns_rr_list_rr_count(ans) && *found < cap; k++) {
             const ldns_rr *rr = ldns_rr_list_rr(ans, k);
@@ -189,7 +189,7 @@ int dns_find_authoritative(const struct dns_server *resolvers, size_t n_resolver
             for (size_t t = 0; t < 2; t++) {
                 ldns_pkt *ap = NULL;
                 if (dns_query(&resolvers[i], true, ns, types[t], &ap, &qe) == 0)
-                    add_addresses(ldns_pkt_answer(ap), out, cap, found);
+                    dns_add_addresses(ldns_pkt_answer(ap), out, cap, found);
                 ldns_pkt_free(ap);
             }
             free(ns);

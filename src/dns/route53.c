@@ -14,7 +14,7 @@
 #include "aws.h"
 #include "internal.h"
 
-enum { MAX_VALUES = 50 };
+enum { MAX_VALUES = R53_MAX_VALUES };
 static const char API[] = "2013-04-01";
 static const char XMLNS[] = "https://route53.amazonaws.com/doc/2013-04-01/";
 
@@ -95,6 +95,34 @@ static bool zone_holds(const char *zone, const char *fqdn)
     return strcasecmp(f + lf - lz, z) == 0 && (lz == lf || f[lf - lz - 1] == '.');
 }
 
+bool r53_zones_page(xmlDoc *d, const char *fqdn, char *best_name, size_t bcap, char *id,
+                    size_t cap, char *marker, size_t mcap)
+{
+    static const char *const zp[] = { "ListHostedZonesResponse", "HostedZones", NULL };
+    xmlNode *zones = aws_xml_path(d, zp);
+    for (xmlNode *z = zones ? zones->children : NULL; z; z = z->next) {
+        char name[300], zid[200], priv[16];
+        if (z->type != XML_ELEMENT_NODE || strcmp((const char *)z->name, "HostedZone"))
+            continue;
+        aws_xml_text(aws_xml_child(z, "Name"), name, sizeof name);
+        aws_xml_text(aws_xml_child(z, "Id"), zid, sizeof zid);
+        aws_xml_text(aws_xml_child(aws_xml_child(z, "Config"), "PrivateZone"), priv,
+                     sizeof priv);
+        if (strcmp(priv, "true") == 0 || !zone_holds(name, fqdn))
+            continue;
+        if (strlen(name) > strlen(best_name)) {
+            snprintf(best_name, bcap, "%s", name);
+            zone_id_of(zid, id, cap);
+        }
+    }
+    static const char *const tp[] = { "ListHostedZonesResponse", "IsTruncated", NULL };
+    static const char *const mp[] = { "ListHostedZonesResponse", "NextMarker", NULL };
+    char trunc[16];
+    aws_xml_text(aws_xml_path(d, tp), trunc, sizeof trunc);
+    aws_xml_text(aws_xml_path(d, mp), marker, mcap);
+    return strcmp(trunc, "true") == 0 && marker[0];
+}
+
 static int find_zone(struct r53 *r, const char *fqdn, char *id, size_t cap, struct err *e)
 {
     char marker[200] = "", best_name[300] = "";
@@ -105,30 +133,10 @@ static int find_zone(struct r53 *r, const char *fqdn, char *id, size_t cap, stru
         snprintf(path, sizeof path, "/hostedzone%s%s", marker[0] ? "?marker=" : "", marker);
         if (call(r, "GET", path, NULL, "Route 53 ListHostedZones", &d, e) < 0)
             return -1;
-        static const char *const zp[] = { "ListHostedZonesResponse", "HostedZones", NULL };
-        xmlNode *zones = aws_xml_path(d, zp);
-        for (xmlNode *z = zones ? zones->children : NULL; z; z = z->next) {
-            char name[300], zid[200], priv[16];
-            if (z->type != XML_ELEMENT_NODE || strcmp((const char *)z->name, "HostedZone"))
-                continue;
-            aws_xml_text(aws_xml_child(z, "Name"), name, sizeof name);
-            aws_xml_text(aws_xml_child(z, "Id"), zid, sizeof zid);
-            aws_xml_text(aws_xml_child(aws_xml_child(z, "Config"), "PrivateZone"), priv,
-                         sizeof priv);
-            if (strcmp(priv, "true") == 0 || !zone_holds(name, fqdn))
-                continue;
-            if (strlen(name) > strlen(best_name)) {
-                snprintf(best_name, sizeof best_name, "%s", name);
-                zone_id_of(zid, id, cap);
-            }
-        }
-        static const char *const tp[] = { "ListHostedZonesResponse", "IsTruncated", NULL };
-        static const char *const mp[] = { "ListHostedZonesResponse", "NextMarker", NULL };
-        char trunc[16];
-        aws_xml_text(aws_xml_path(d, tp), trunc, sizeof trunc);
-        aws_xml_text(aws_xml_path(d, mp), marker, sizeof marker);
+        bool more = r53_zones_page(d, fqdn, best_name, sizeof best_name, id, cap, marker,
+                                   sizeof marker);
         xmlFreeDoc(d);
-        if (strcmp(trunc, "true") != 0 || !marker[0])
+        if (!more)
             break;
     }
     if (!id[0])
@@ -152,8 +160,17 @@ static int read_rrset(struct r53 *r, const char *zone, const char *fqdn, char va
     if (call(r, "GET", path, NULL, "Route 53 ListResourceRecordSets (check hosted_zone_id)", &d,
              e) < 0)
         return -1;
+    r53_rrset_parse(d, fqdn, vals, n, ttl);
+    xmlFreeDoc(d);
+    return 0;
+}
+
+void r53_rrset_parse(xmlDoc *d, const char *fqdn, char vals[][130], size_t *n, long *ttl)
+{
     static const char *const sp[] = { "ListResourceRecordSetsResponse", "ResourceRecordSets",
                                       NULL };
+    *n = 0;
+    *ttl = 0;
     xmlNode *sets = aws_xml_path(d, sp);
     for (xmlNode *s = sets ? sets->children : NULL; s; s = s->next) {
         char name[300], type[16], t[32];
@@ -180,8 +197,6 @@ static int read_rrset(struct r53 *r, const char *zone, const char *fqdn, char va
         }
         break;
     }
-    xmlFreeDoc(d);
-    return 0;
 }
 
 /* Sends one change of the RRset (action UPSERT or DELETE); *change gets the change id. */

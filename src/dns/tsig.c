@@ -229,6 +229,84 @@ static const char *tsig_error_name(unsigned err)
     }
 }
 
+/* Parses the reply ans (alen bytes) to a request whose MAC was mac, and checks its TSIG
+ * with k: its error code first (an unsigned BADSIG/BADKEY reply), then its MAC. *reply is
+ * new on success (ldns_pkt_free), NULL on failure. server names the sender in messages. */
+int dns_tsig_verify_reply(const uint8_t *ans, size_t alen, const struct dns_tsig_key *k,
+                          const uint8_t *mac, unsigned mlen, const char *server,
+                          ldns_pkt **reply, struct err *e)
+{
+    int rc = -1;
+    *reply = NULL;
+    if (ldns_wire2pkt(reply, ans, alen) != LDNS_STATUS_OK) {
+        err_set(e, ERR_RETRY, "%s sent a malformed reply", server);
+        goto out;
+    }
+    /* The reply's TSIG: error code first (an unsigned BADSIG/BADKEY reply), then its MAC. */
+    size_t toff = last_rr_offset(ans, alen);
+    const ldns_rr *trr = ldns_pkt_tsig(*reply);
+    if (!toff || !trr || ldns_rr_rd_count(trr) < 7) {
+        if (ldns_pkt_get_rcode(*reply) == LDNS_RCODE_NOTAUTH)
+            rc = err_set(e, ERR_UPSTREAM, "%s refused the TSIG signature (NOTAUTH): check "
+                         "tsig_key_name, tsig_secret and tsig_algorithm", server);
+        else
+            rc = err_set(e, ERR_UPSTREAM, "%s sent an unsigned reply to a signed request: "
+                         "check tsig_key_name, tsig_secret and tsig_algorithm", server);
+        goto out;
+    }
+    const ldns_rdf *terr = ldns_rr_rdf(trr, 5);
+    unsigned tsig_err = ldns_rdf_size(terr) >= 2 ? (unsigned)(ldns_rdf_data(terr)[0] << 8 |
+                                                              ldns_rdf_data(terr)[1]) : 0;
+    if (tsig_err) {
+        rc = err_set(e, ERR_UPSTREAM, "%s refused the TSIG signature (%s): check "
+                     "tsig_key_name, tsig_secret and tsig_algorithm%s", server,
+                     tsig_error_name(tsig_err), tsig_err == 18 ? " (and this host's clock)" : "");
+        goto out;
+    }
+    const ldns_rdf *rmac = ldns_rr_rdf(trr, 3);      /* INT16_DATA: length + MAC */
+    const ldns_rdf *rtime = ldns_rr_rdf(trr, 1);
+    if (ldns_rdf_size(rmac) < 2 || ldns_rdf_size(rtime) != 6) {
+        rc = err_set(e, ERR_UPSTREAM, "%s sent a malformed TSIG record", server);
+        goto out;
+    }
+    uint64_t rwhen = 0;
+    for (int i = 0; i < 6; i++)
+        rwhen = rwhen << 8 | ldns_rdf_data(rtime)[i];
+    struct wbuf vin = { 0 };
+    put16(&vin, mlen);
+    put(&vin, mac, mlen);
+    size_t body = toff;
+    uint8_t hdr[12];
+    memcpy(hdr, ans, 12);
+    unsigned rar = (unsigned)(hdr[10] << 8 | hdr[11]) - 1;
+    hdr[10] = (uint8_t)(rar >> 8);
+    hdr[11] = (uint8_t)rar;
+    put(&vin, hdr, 12);
+    put(&vin, ans + 12, body - 12);
+    uint8_t vmac[EVP_MAX_MD_SIZE];
+    unsigned vlen = 0;
+    int vrc = put_variables(&vin, k, rwhen, 0, e);
+    if (vrc == 0 && !vin.oom)
+        vrc = hmac(k, vin.p, vin.len, vmac, &vlen, e);
+    free(vin.p);
+    if (vrc < 0)
+        goto out;
+    size_t got = (size_t)(ldns_rdf_data(rmac)[0] << 8 | ldns_rdf_data(rmac)[1]);
+    if (got != vlen || ldns_rdf_size(rmac) < 2 + got ||
+        CRYPTO_memcmp(vmac, ldns_rdf_data(rmac) + 2, vlen) != 0) {
+        rc = err_set(e, ERR_UPSTREAM, "the reply of %s failed TSIG verification: check "
+                     "tsig_secret and tsig_algorithm", server);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc < 0) {
+        ldns_pkt_free(*reply);
+        *reply = NULL;
+    }
+    return rc;
+}
+
 int dns_tsig_exchange(const struct dns_server *srv, ldns_pkt *q, const struct dns_tsig_key *k,
                       ldns_pkt **reply, struct err *e)
 {
@@ -285,67 +363,7 @@ int dns_tsig_exchange(const struct dns_server *srv, ldns_pkt *q, const struct dn
     }
     if (udp_exchange(srv, msg.p, msg.len, ans, &alen, e) < 0)
         goto out;
-    if (ldns_wire2pkt(reply, ans, alen) != LDNS_STATUS_OK) {
-        err_set(e, ERR_RETRY, "%s sent a malformed reply", sbuf);
-        goto out;
-    }
-    /* The reply's TSIG: error code first (an unsigned BADSIG/BADKEY reply), then its MAC. */
-    size_t toff = last_rr_offset(ans, alen);
-    const ldns_rr *trr = ldns_pkt_tsig(*reply);
-    if (!toff || !trr || ldns_rr_rd_count(trr) < 7) {
-        if (ldns_pkt_get_rcode(*reply) == LDNS_RCODE_NOTAUTH)
-            rc = err_set(e, ERR_UPSTREAM, "%s refused the TSIG signature (NOTAUTH): check "
-                         "tsig_key_name, tsig_secret and tsig_algorithm", sbuf);
-        else
-            rc = err_set(e, ERR_UPSTREAM, "%s sent an unsigned reply to a signed request: "
-                         "check tsig_key_name, tsig_secret and tsig_algorithm", sbuf);
-        goto out;
-    }
-    const ldns_rdf *terr = ldns_rr_rdf(trr, 5);
-    unsigned tsig_err = ldns_rdf_size(terr) >= 2 ? (unsigned)(ldns_rdf_data(terr)[0] << 8 |
-                                                              ldns_rdf_data(terr)[1]) : 0;
-    if (tsig_err) {
-        rc = err_set(e, ERR_UPSTREAM, "%s refused the TSIG signature (%s): check "
-                     "tsig_key_name, tsig_secret and tsig_algorithm%s", sbuf,
-                     tsig_error_name(tsig_err), tsig_err == 18 ? " (and this host's clock)" : "");
-        goto out;
-    }
-    const ldns_rdf *rmac = ldns_rr_rdf(trr, 3);      /* INT16_DATA: length + MAC */
-    const ldns_rdf *rtime = ldns_rr_rdf(trr, 1);
-    if (ldns_rdf_size(rmac) < 2 || ldns_rdf_size(rtime) != 6) {
-        rc = err_set(e, ERR_UPSTREAM, "%s sent a malformed TSIG record", sbuf);
-        goto out;
-    }
-    uint64_t rwhen = 0;
-    for (int i = 0; i < 6; i++)
-        rwhen = rwhen << 8 | ldns_rdf_data(rtime)[i];
-    struct wbuf vin = { 0 };
-    put16(&vin, mlen);
-    put(&vin, mac, mlen);
-    size_t body = toff;
-    uint8_t hdr[12];
-    memcpy(hdr, ans, 12);
-    unsigned rar = (unsigned)(hdr[10] << 8 | hdr[11]) - 1;
-    hdr[10] = (uint8_t)(rar >> 8);
-    hdr[11] = (uint8_t)rar;
-    put(&vin, hdr, 12);
-    put(&vin, ans + 12, body - 12);
-    uint8_t vmac[EVP_MAX_MD_SIZE];
-    unsigned vlen = 0;
-    int vrc = put_variables(&vin, k, rwhen, 0, e);
-    if (vrc == 0 && !vin.oom)
-        vrc = hmac(k, vin.p, vin.len, vmac, &vlen, e);
-    free(vin.p);
-    if (vrc < 0)
-        goto out;
-    size_t got = (size_t)(ldns_rdf_data(rmac)[0] << 8 | ldns_rdf_data(rmac)[1]);
-    if (got != vlen || ldns_rdf_size(rmac) < 2 + got ||
-        CRYPTO_memcmp(vmac, ldns_rdf_data(rmac) + 2, vlen) != 0) {
-        rc = err_set(e, ERR_UPSTREAM, "the reply of %s failed TSIG verification: check "
-                     "tsig_secret and tsig_algorithm", sbuf);
-        goto out;
-    }
-    rc = 0;
+    rc = dns_tsig_verify_reply(ans, alen, k, mac, mlen, sbuf, reply, e);
 out:
     if (rc < 0) {
         ldns_pkt_free(*reply);

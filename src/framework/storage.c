@@ -74,6 +74,14 @@ int fw_require_writable(const struct fw_req *req, struct err *e)
     return 0;
 }
 
+int fw_req_cancelled(const struct fw_req *req, struct err *e)
+{
+    if (req && req->cancelled && atomic_load(req->cancelled))
+        return err_set(e, ERR_RETRY, "the request was cancelled by the host (its client went "
+                       "away or its deadline passed); nothing was stored");
+    return 0;
+}
+
 bool fw_sysview_can_write(struct fw_sysview *sv)
 {
     const uint32_t read_only = FW_REPL_PERF_SECONDARY | FW_REPL_DR_SECONDARY |

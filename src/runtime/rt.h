@@ -74,11 +74,18 @@ void sockdir_remove(struct sockdir *sd);
 struct pool_job {
     void (*fn)(struct pool_job *job);
     struct pool_job *next;
+    const char *key;   /* pool_submit_keyed's; borrowed until fn runs */
 };
 
+#define POOL_KEY_MAX 64   /* keys longer than this are compared on their first 63 bytes */
+
 struct pool;   /* opaque: pool_new() / pool_free() */
-struct pool *pool_new(int threads, struct err *e);
+/* key_limit > 0: at most that many jobs of one key (pool_submit_keyed) run at once; the
+ * others wait in the queue, in order, while jobs of other keys pass them. 0: no limit. */
+struct pool *pool_new(int threads, int key_limit, struct err *e);
 void pool_submit(struct pool *p, struct pool_job *job);
+/* key NULL or "": no limit (as pool_submit). */
+void pool_submit_keyed(struct pool *p, struct pool_job *job, const char *key);
 /* Waits up to timeout_ms for queued and running jobs to finish; true when idle. */
 bool pool_drain(struct pool *p, int timeout_ms);
 /* Stops and joins the threads (after pool_drain returned true), frees the pool. */
@@ -163,7 +170,8 @@ struct runtime {
     struct pool *pool;
     /* Requests whose handler talks to a remote service (fw_request_is_remote): their own,
      * smaller set of threads, so a slow or silent CA can tie up at most these, never the
-     * workers that answer reads. */
+     * workers that answer reads. Keyed by multiplex_id: one mount takes at most half of
+     * them, so a mount whose CA is a black hole cannot hold up another mount's CA calls. */
     struct pool *remote_pool;
     struct broker *broker;
     pthread_mutex_t mount_lock;
@@ -186,6 +194,7 @@ struct rt_in {
     size_t len;
     const char *mux_id;               /* "multiplex_id" request metadata, or "" */
     int64_t deadline_ms;              /* the call's deadline, wall-clock ms; 0: none */
+    const atomic_bool *cancelled;     /* true once the host cancelled the call; NULL: never */
 };
 
 typedef void (*rt_unary_fn)(struct runtime *rt, const struct rt_in *in, struct rt_reply *out);

@@ -17,6 +17,9 @@
 #define RUNTIME_WORKERS 16
 /* Threads for requests that wait on a CA (account create/import/rotate/delete, revoke). */
 #define RUNTIME_REMOTE_WORKERS 6
+/* Of those, what one mount (multiplex_id) may hold at once: a mount whose CA never answers
+ * ties up 3, and every other mount's CA calls still find threads. */
+#define RUNTIME_REMOTE_PER_MOUNT 3
 
 /* Refuses launches this runtime cannot serve, with a message for the operator; 0 to go on. */
 static int launch_check(const struct fw_backend *backend, int *version)
@@ -91,8 +94,9 @@ static int runtime_start(struct runtime *rt, int version, struct err *e)
     if (tls_ident_generate(&rt->ident, e) != 0 || sockdir_create(&rt->sock, e) != 0)
         return -1;
     rt->broker = broker_new();
-    rt->pool = rt->broker ? pool_new(RUNTIME_WORKERS, e) : NULL;
-    rt->remote_pool = rt->pool ? pool_new(RUNTIME_REMOTE_WORKERS, e) : NULL;
+    rt->pool = rt->broker ? pool_new(RUNTIME_WORKERS, 0, e) : NULL;
+    rt->remote_pool = rt->pool ? pool_new(RUNTIME_REMOTE_WORKERS, RUNTIME_REMOTE_PER_MOUNT, e)
+                               : NULL;
     if (!rt->pool || !rt->remote_pool)
         return err_set(e, ERR_INTERNAL, "cannot start worker threads");
     grpc_init();

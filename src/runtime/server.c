@@ -1,7 +1,10 @@
 /* server.c: the gRPC server and its one completion-queue thread.
  *
  * Every event on the queue is a struct rt_tag whose done() runs on that thread. Unary calls
- * go NEW -> (RECV_MESSAGE) -> worker pool -> (send reply + status) -> freed; unknown methods
+ * go NEW -> (RECV_MESSAGE) -> worker pool -> (send reply + status) -> freed; each also has
+ * a RECV_CLOSE_ON_SERVER pending from the start, which gRPC completes early, with
+ * `cancelled` set, when the host cancels the call (its client went away, its context
+ * ended): that sets the flag the handler's CA exchanges watch. Unknown methods
  * get UNIMPLEMENTED without reading the request, so the host never waits on us. The broker
  * stream keeps one RECV_MESSAGE pending for its whole life; the stdio stream is held open
  * without sending until the host cancels it. */
@@ -34,7 +37,8 @@ struct rt_tag {
 struct rt_call {
     struct rt_tag tag;          /* request_call, unary batches, final status */
     struct rt_tag recv_tag;     /* streams: the pending RECV_MESSAGE */
-    struct rt_tag close_tag;    /* streams: RECV_CLOSE_ON_SERVER, done at the call's end */
+    struct rt_tag close_tag;    /* RECV_CLOSE_ON_SERVER: done at the call's end, or early
+                                 * when the host cancels it */
     struct pool_job job;
     struct runtime *rt;
     grpc_call *call;
@@ -43,9 +47,12 @@ struct rt_call {
     const struct rt_method *method;
     grpc_byte_buffer *recv;
     grpc_slice status_details;
-    int cancelled;
-    int refs;
+    int cancelled;              /* written by gRPC when close_tag completes */
+    atomic_bool cancel_flag;    /* unary: set on the CQ thread once the host cancelled */
+    atomic_int refs;            /* outstanding batches (+1 for the unary handler's turn) */
+    char mux_id[64];            /* unary: the "multiplex_id" metadata (the lane's key) */
     bool on_remote_lane;        /* moved to runtime.remote_pool by unary_run */
+    bool close_pending;         /* close_tag's RECV_CLOSE_ON_SERVER has been started */
     struct rt_reply reply;
 };
 
@@ -64,9 +71,10 @@ static void call_free(struct rt_call *c)
     free(c);
 }
 
+/* Any thread: the last batch's completion (CQ thread) or a failed start (worker). */
 static void call_unref(struct rt_call *c)
 {
-    if (--c->refs == 0)
+    if (atomic_fetch_sub(&c->refs, 1) == 1)
         call_free(c);
 }
 
@@ -100,8 +108,10 @@ static void call_finish(struct rt_call *c)
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = c->reply.status;
     ops[n++].data.send_status_from_server.status_details = &c->status_details;
-    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+    if (!c->close_pending) {   /* an unimplemented method, or the early start failed */
+        ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+    }
     c->tag.done = on_finished;
     if (grpc_call_start_batch(c->call, ops, n, &c->tag, NULL) != GRPC_CALL_OK) {
         log_error(RT_LOG, "cannot send a reply", NULL);
@@ -163,14 +173,20 @@ static void unary_run(struct pool_job *job)
     }
     grpc_slice s = grpc_byte_buffer_reader_readall(&r);
     grpc_byte_buffer_reader_destroy(&r);
-    char mux_id[64];
-    call_mux_id(c, mux_id, sizeof mux_id);
-    struct rt_in in = { GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), mux_id,
-                        call_deadline_ms(c) };
+    call_mux_id(c, c->mux_id, sizeof c->mux_id);
+    struct rt_in in = { GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), c->mux_id,
+                        call_deadline_ms(c), &c->cancel_flag };
     if (!c->on_remote_lane && c->method->remote_lane && c->method->remote_lane(c->rt, &in)) {
         grpc_slice_unref(s);
         c->on_remote_lane = true;
-        pool_submit(c->rt->remote_pool, &c->job);
+        /* Keyed by mount: one mount's silent CA holds at most its share of the lane. */
+        pool_submit_keyed(c->rt->remote_pool, &c->job, c->mux_id[0] ? c->mux_id : NULL);
+        return;
+    }
+    if (atomic_load(&c->cancel_flag)) {
+        grpc_slice_unref(s);
+        call_fail(c, GRPC_STATUS_CANCELLED, "the host cancelled the request before it ran; "
+                  "nothing was done");
         return;
     }
     if (c->on_remote_lane && in.deadline_ms && now_ms() >= in.deadline_ms) {
@@ -202,7 +218,20 @@ static bool start_one(struct rt_call *c, struct rt_tag *tag, grpc_op_type type)
     op.op = type;
     if (type == GRPC_OP_RECV_MESSAGE)
         op.data.recv_message.recv_message = &c->recv;
+    else if (type == GRPC_OP_RECV_CLOSE_ON_SERVER)
+        op.data.recv_close_on_server.cancelled = &c->cancelled;
     return grpc_call_start_batch(c->call, &op, 1, tag, NULL) == GRPC_CALL_OK;
+}
+
+/* A unary call's RECV_CLOSE_ON_SERVER completed: at its normal end (after our status was
+ * sent), or early because the host cancelled it. The handler may still be running; the flag
+ * tells it (and its CA client) to stop, and this batch's reference keeps the flag alive. */
+static void on_unary_close(struct rt_tag *t, bool ok)
+{
+    struct rt_call *c = CALL_OF(t, close_tag);
+    if (c->cancelled || !ok)
+        atomic_store(&c->cancel_flag, true);
+    call_unref(c);
 }
 
 static void broker_take(struct rt_call *c)
@@ -231,9 +260,9 @@ static void broker_stream_end(struct rt_call *c)
     op.data.send_status_from_server.status = GRPC_STATUS_OK;
     op.data.send_status_from_server.status_details = &c->status_details;
     c->tag.done = on_finished;
-    c->refs++;
+    atomic_fetch_add(&c->refs, 1);
     if (grpc_call_start_batch(c->call, &op, 1, &c->tag, NULL) != GRPC_CALL_OK)
-        c->refs--;
+        atomic_fetch_sub(&c->refs, 1);
 }
 
 /* A stream's pending read finished. The broker stream reads again at once, so the host's
@@ -270,12 +299,12 @@ static void stream_start(struct rt_call *c)
     ops[1].data.recv_close_on_server.cancelled = &c->cancelled;
     c->recv_tag.done = on_stream_recv;
     c->close_tag.done = on_stream_close;
-    c->refs = 0;
+    atomic_store(&c->refs, 0);
     if (grpc_call_start_batch(c->call, ops, 2, &c->close_tag, NULL) == GRPC_CALL_OK)
-        c->refs++;
+        atomic_fetch_add(&c->refs, 1);
     if (start_one(c, &c->recv_tag, GRPC_OP_RECV_MESSAGE))
-        c->refs++;
-    if (c->refs == 0)
+        atomic_fetch_add(&c->refs, 1);
+    if (atomic_load(&c->refs) == 0)
         call_free(c);
 }
 
@@ -297,9 +326,13 @@ static void on_new_call(struct rt_tag *t, bool ok)
     } else if (c->method->kind != RT_UNARY) {
         stream_start(c);
     } else {
+        c->close_tag.done = on_unary_close;
+        c->close_pending = start_one(c, &c->close_tag, GRPC_OP_RECV_CLOSE_ON_SERVER);
+        if (c->close_pending)
+            atomic_fetch_add(&c->refs, 1);
         c->tag.done = on_unary_read;
         if (!start_one(c, &c->tag, GRPC_OP_RECV_MESSAGE))
-            call_free(c);
+            call_unref(c);
     }
 }
 
@@ -313,7 +346,8 @@ static void server_accept(struct runtime *rt)
         return;
     }
     c->rt = rt;
-    c->refs = 1;
+    atomic_init(&c->refs, 1);
+    atomic_init(&c->cancel_flag, false);
     c->tag.done = on_new_call;
     c->status_details = grpc_empty_slice();
     grpc_call_details_init(&c->details);

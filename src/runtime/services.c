@@ -85,6 +85,7 @@ static void request_run(struct runtime *rt, const struct rt_in *in, const Pb__Re
         req.sysview = &m->sysview;
         req.backend = m->instance;
         req.deadline_ms = in->deadline_ms;
+        req.cancelled = in->cancelled;
         fw_handle_request(rt->backend, &req, resp);
     }
     mount_release(rt, m);

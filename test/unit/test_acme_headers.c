@@ -1,5 +1,6 @@
 /* test_acme_headers.c: Link and Retry-After header parsing, RFC 3339 times, statuses,
  * dns-01 record names, ARI ids (RFC 9773 example). No network. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +65,53 @@ static const struct {
     { "month 13", "2026-13-02T15:04:05Z", 0 },
 };
 
+/* Content-Type media types: parameters and case pass, other types and prefixes do not. */
+static const struct {
+    const char *value, *want;
+    bool match;
+} type_cases[] = {
+    { "application/json", "application/json", true },
+    { "application/json; charset=utf-8", "application/json", true },
+    { "Application/JSON;charset=UTF-8", "application/json", true },
+    { "  application/json  ; q=1", "application/json", true },
+    { "application/problem+json", "application/problem+json", true },
+    { "application/pem-certificate-chain", "application/pem-certificate-chain", true },
+    { "text/html", "application/json", false },
+    { "application/jsonx", "application/json", false },
+    { "application/problem+json", "application/json", false },
+    { "application/js", "application/json", false },
+    { "", "application/json", false },
+    { NULL, "application/json", false },
+};
+
 int main(void)
 {
     int failed = 0;
+    for (size_t i = 0; i < sizeof type_cases / sizeof type_cases[0]; i++) {
+        if (acme_media_type_is(type_cases[i].value, type_cases[i].want) != type_cases[i].match) {
+            fprintf(stderr, "FAIL content type \"%s\" vs %s\n",
+                    type_cases[i].value ? type_cases[i].value : "(none)", type_cases[i].want);
+            failed++;
+        }
+    }
+    {
+        struct acme_http_resp r = { .content_type = "text/html; charset=\x01x",
+                                    .url = "https://ca/order/1" };
+        struct err e = { 0 };
+        if (acme_http_expect_type(&r, "application/json", "order", &e) != -1 ||
+            e.kind != ERR_UPSTREAM || !strstr(e.msg, "https://ca/order/1") ||
+            !strstr(e.msg, "\"text/html; charset=?x\" where RFC 8555 requires "
+                           "application/json")) {
+            fprintf(stderr, "FAIL expect_type message: %s\n", e.msg);
+            failed++;
+        }
+        r.content_type = NULL;
+        if (acme_http_expect_type(&r, "application/json", "order", &e) != -1 ||
+            !strstr(e.msg, "no Content-Type")) {
+            fprintf(stderr, "FAIL expect_type without a type: %s\n", e.msg);
+            failed++;
+        }
+    }
     for (size_t i = 0; i < sizeof link_cases / sizeof link_cases[0]; i++) {
         char **got = NULL;
         if (acme_link_parse(link_cases[i].value, link_cases[i].rel, &got) || !got) {

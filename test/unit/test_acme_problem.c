@@ -129,6 +129,30 @@ int main(void)
             failed++;
         }
     }
+    {
+        /* A JSON problem under text/html (a proxy page) is not read as the CA's problem. */
+        const char *body = "{\"type\":\"urn:ietf:params:acme:error:badNonce\"}";
+        struct acme_http_resp r = { .status = 502, .body = (char *)body,
+                                    .body_len = strlen(body), .content_type = "text/html" };
+        struct acme_reply rep = { 0 };
+        err_clear(&e);
+        acme_problem_to_err(&r, "https://ca/x", &rep, &e);
+        if (!strstr(e.msg, "HTTP 502 from https://ca/x (Content-Type \"text/html\", not a "
+                           "problem document)") ||
+            strcmp(acme_problem_name(&rep.problem), "about:blank")) {
+            fprintf(stderr, "FAIL err text/html problem: %s\n", e.msg);
+            failed++;
+        }
+        acme_reply_clear(&rep);
+        r.content_type = "application/problem+json; charset=utf-8";
+        err_clear(&e);
+        acme_problem_to_err(&r, "https://ca/x", &rep, &e);
+        if (strcmp(acme_problem_name(&rep.problem), "badNonce")) {
+            fprintf(stderr, "FAIL err problem+json with parameters not read: %s\n", e.msg);
+            failed++;
+        }
+        acme_reply_clear(&rep);
+    }
     printf("%s\n", failed ? "FAILED" : "ok");
     return failed != 0;
 }

@@ -408,6 +408,7 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
         goto out;
     }
     acme_client_set_deadline(conn.acme, req->deadline_ms);
+    acme_client_set_cancel(conn.acme, req->cancelled);   /* the host gave up: stop */
     if (acme_get_directory(conn.acme, false, &dirinfo, &rep, e) < 0) {
         acme_fail(e, NULL, "directory_url", "cannot read the ACME directory");
         goto out;
@@ -437,6 +438,10 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
         goto out;
     }
     keep_pending = true;   /* registered: the key must survive until account/<name> does */
+    /* The host cancelled meanwhile and told the client this create failed: store nothing.
+     * The pending key stays, so a retry finds this CA account instead of making another. */
+    if (fw_req_cancelled(req, e) < 0)
+        goto out;
     int64_t now = (int64_t)time(NULL);
     st = account_new_json(name, d, dir, contacts, &acct, now);
     if (!st) {
@@ -606,8 +611,10 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     struct account_conn conn = { 0 };
     struct acme_account acct = { 0 };
     struct err de = { 0 };
-    if (account_conn(a, &conn, &de) == 0)
+    if (account_conn(a, &conn, &de) == 0) {
         acme_client_set_deadline(conn.acme, req->deadline_ms);
+        acme_client_set_cancel(conn.acme, req->cancelled);
+    }
     if (!conn.acme || acme_deactivate_account(conn.acme, &acct, NULL, &de) < 0)
         log_warn("engine", "acme account not deactivated at the CA", "name", name, "error",
                  de.msg, NULL);
@@ -661,8 +668,10 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         goto out;
     rc = account_conn_open(dir, fw_data_str(d, "trusted_ca"), NULL, pkcs8, &conn, e);
     OPENSSL_cleanse(pkcs8, pkcs8 ? strlen(pkcs8) : 0);
-    if (rc == 0)
+    if (rc == 0) {
         acme_client_set_deadline(conn.acme, req->deadline_ms);
+        acme_client_set_cancel(conn.acme, req->cancelled);
+    }
     free(pkcs8);
     if (rc < 0) {
         if (e->kind != ERR_INTERNAL)
@@ -683,6 +692,8 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         cJSON_AddItemToArray(contacts, cJSON_CreateString(strncmp(m, "mailto:", 7) == 0
                                                               ? m + 7 : m));
     }
+    if (fw_req_cancelled(req, e) < 0)   /* the client was told it failed: store nothing */
+        goto out;
     int64_t now = (int64_t)time(NULL);
     st = contacts ? account_new_json(name, d, dir, contacts, &acct, now) : NULL;
     if (!st) {
@@ -964,6 +975,7 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
                           json_str(st, "account_url"), old_pem, &conn, e) < 0)
         goto out;
     acme_client_set_deadline(conn.acme, req->deadline_ms);
+    acme_client_set_cancel(conn.acme, req->cancelled);
     if (pending_store(req->storage, name, st, new_ver, key, e) < 0)
         goto out;
     if (acme_key_change(conn.acme, key, &rep, e) < 0) {
@@ -981,7 +993,9 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         acme_fail(e, &rep, "name", "the CA refused the key change");
         goto out;
     }
-    if (pending_promote(st, e) < 0)
+    /* Cancelled by the host: the client was told this failed, so the promotion is left to
+     * the next request's settle (which asks the CA which key it holds). */
+    if (fw_req_cancelled(req, e) < 0 || pending_promote(st, e) < 0)
         goto out;
     if (account_store(req->storage, name, st, e) < 0) {
         /* The new key is in storage as pending_key: the next request promotes it. */

@@ -72,6 +72,7 @@ static int revoke_at_ca(struct engine *eng, const struct fw_req *req, const stru
     if (account_conn(acct, &conn, e) < 0)
         goto out;
     acme_client_set_deadline(conn.acme, req->deadline_ms);
+    acme_client_set_cancel(conn.acme, req->cancelled);
     if (acme_revoke_cert(conn.acme, pem, code, NULL, &rep, e) < 0) {
         const char *name = acme_problem_name(&rep.problem);
         if (strcmp(name, "alreadyRevoked") == 0) {
