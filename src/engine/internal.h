@@ -22,6 +22,8 @@ struct acme_client;   /* include/acme.h */
 struct cJSON;
 struct order_worker;  /* orders: background worker, owned by struct engine */
 struct order_clients; /* orders: the mount's shared ACME clients (order_client.c) */
+struct order_waits;   /* orders: requests waiting for an order to move (order_wait.c) */
+struct tidy;          /* orders: the mount's tidy run (tidy.c) */
 
 /* ---- per-key locks (keylock.c) ---------------------------------------------------------- */
 
@@ -64,6 +66,8 @@ struct engine {
     struct keylocks order_locks;    /* by order id: one advance or change at a time */
     struct keylocks account_locks;  /* by account name: account writes; role creates */
     struct keylocks role_locks;     /* by role name: role writes */
+    struct order_waits *waits;      /* role/:name/issue calls waiting on their orders */
+    struct tidy *tidy;              /* the tidy run's thread and cancel flag */
 };
 
 /* A mount without its worker (orders_start starts it). NULL with *e set on failure. */
