@@ -19,6 +19,7 @@
 #                                 ~/.cache/pkiext-pebble): ARI renewalInfo, profiles "default" and
 #                                 "shortlived", Retry-After on polls (authz 1 s, order 1 s)
 #     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
+#     PEBBLE_CERT_VALIDITY=N      certificates valid N seconds (Pebble's certificateValidityPeriod)
 #     PEBBLE_DNS_SERVER=host:port   the DNS server Pebble's validation resolves through
 #                                 (default: challtestsrv's); e.g. a test BIND (test/lib/named.sh)
 #
@@ -107,8 +108,12 @@ pebble_start() {
     \"externalAccountMACKeys\": { \"$PEBBLE_EAB_KID\": \"$PEBBLE_EAB_HMAC_KEY\" }"
     fi
     local extra=''
+    if [ -n "${PEBBLE_CERT_VALIDITY:-}" ]; then
+        extra=",
+    \"certificateValidityPeriod\": $PEBBLE_CERT_VALIDITY"
+    fi
     if [ "${PEBBLE_NEW:-0}" = 1 ]; then
-        extra=',
+        extra="$extra"',
     "retryAfter": { "authz": 1, "order": 1 },
     "profiles": {
       "default": { "description": "The profile you know and love", "validityPeriod": 7776000 },

@@ -20,7 +20,7 @@
  *
  * The run is one thread of the mount, in bounded steps: one order at a time under the
  * order's lock, progress (phase, cursor = the last key done, counts) stored every
- * TIDY_BATCH orders. A run that a crash or restart interrupted is still "Running" in
+ * TIDY_BATCH orders and after each removal. A run that a crash or restart interrupted is still "Running" in
  * storage and resumes from its cursor at the next periodic call. */
 #include "tidy.h"
 
@@ -373,10 +373,13 @@ static bool run_pause(struct tidy *t, int64_t secs)
  * to storage. */
 static int run_progress(struct tidy *t, struct tidy_status *st, bool store, struct err *e)
 {
+    /* Stored first: a count tidy-status has shown is never lost to a crash. */
+    if (store && status_save(t->eng->env.storage, st, e) < 0)
+        return -1;
     pthread_mutex_lock(&t->mu);
     t->st = *st;
     pthread_mutex_unlock(&t->mu);
-    return store ? status_save(t->eng->env.storage, st, e) : 0;
+    return 0;
 }
 
 /* One phase over the keys under prefix, after st->cursor. 1 when cancelled or stopped. */
@@ -400,6 +403,7 @@ static int run_phase(struct tidy *t, struct tidy_status *st, const char *prefix,
             rc = 1;
             break;
         }
+        uint64_t removed = st->orders_deleted + st->keys_deleted + st->claims_deleted;
         if (strcmp(prefix, "order/") == 0) {
             rc = tidy_order(t->eng, s, keys[i], st, e);
         } else {
@@ -412,7 +416,9 @@ static int run_phase(struct tidy *t, struct tidy_status *st, const char *prefix,
         if (rc < 0)
             break;
         snprintf(st->cursor, sizeof st->cursor, "%s", keys[i]);
-        bool store = ++since_save >= TIDY_BATCH;
+        /* Stored after every removal too, so the counts survive a crash. */
+        bool store = ++since_save >= TIDY_BATCH ||
+                     removed != st->orders_deleted + st->keys_deleted + st->claims_deleted;
         if (store)
             since_save = 0;
         if (run_progress(t, st, store, e) < 0)
