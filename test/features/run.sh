@@ -35,7 +35,7 @@ M=$MOUNT
 # propagation check), and feature_role NAME [extra json].
 FACCT=pebble
 vault PUT "$M/config/acme-account/$FACCT" "$(jq -n --arg d "$ACME_DIR" --arg ca "$ACME_CA_PEM" \
-    --arg ns "$NAMED_ADDR" '{directory_url:$d, trusted_ca:$ca, default_nameserver:$ns}')"
+    --arg ns "$NAMED_ADDR" '{directory_url:$d, trusted_ca:$ca, default_nameserver:$ns, email_contacts:["ops@example.com"]}')"
 expect_status 200 "features: acme account"
 vault POST "$M/config/dns/rfc2136/bind" "{\"identifiers\":\"example.test,*.example.test\",
     \"nameserver\":\"$NAMED_ADDR\",\"tsig_key_name\":\"key-sha256\",\"tsig_secret\":\"$NAMED_SECRET_sha256\"}"
