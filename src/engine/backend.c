@@ -10,6 +10,8 @@
 
 #include "dns.h"
 #include "orders/order.h"
+#include "orders/order_wait.h"
+#include "orders/tidy.h"
 
 /* The path table joins three NULL-terminated lists defined in other files (accounts,
  * roles, orders); C cannot concatenate extern arrays of unknown length in a constant
@@ -53,6 +55,12 @@ struct engine *engine_new(const struct fw_env *env, struct err *e)
         free(eng);
         return NULL;
     }
+    if (order_waits_new(&eng->waits, e) < 0 || tidy_new(&eng->tidy, e) < 0) {
+        order_waits_free(eng->waits);
+        order_clients_free(eng->clients);
+        free(eng);
+        return NULL;
+    }
     keylocks_init(&eng->order_locks);
     keylocks_init(&eng->account_locks);
     keylocks_init(&eng->role_locks);
@@ -64,7 +72,11 @@ void engine_free(struct engine *eng)
 {
     if (!eng)
         return;
+    /* The tidy thread first: it takes order locks and uses the mount's storage. */
+    tidy_stop(eng);
     orders_stop(eng);
+    tidy_free(eng->tidy);
+    order_waits_free(eng->waits);
     order_clients_free(eng->clients);
     dns_token_cache_free(eng->dns_tokens);
     keylocks_destroy(&eng->order_locks);
@@ -114,6 +126,9 @@ static int engine_periodic(const struct fw_req *req, struct err *e)
 {
     if (orders_periodic(req, e) < 0)
         return -1;
+    /* A tidy run a crash or restart interrupted resumes here; auto-tidy starts here. */
+    if (tidy_periodic(req, e) < 0)
+        return -1;
     /* After a crash or restart: TXT records of orders that ended are removed here. */
     if (!fw_sysview_can_write(req->sysview))
         return 0;
@@ -145,10 +160,12 @@ static const char engine_help[] =
     "  role/:name/new-order        start an order (identifiers or a CSR)\n"
     "  role/:name/order/:id/...    status, challenge, fulfilled-challenge, fetch-cert, revoke\n"
     "  role/:name/cached           the newest cached certificate for identifiers\n"
+    "  role/:name/issue            one call: order, wait, and the certificate when it is done\n"
     "  lookup/...                  certificates by serial, orders by id\n"
     "  config/dns/<type>/:name     DNS providers (rfc2136, aws-route53, azure-dns) for\n"
     "                              Vault-managed dns-01\n"
     "  dns/test/workflow           test a DNS provider with a real TXT record\n"
+    "  tidy, tidy-status, tidy-cancel, config/auto-tidy   remove orders past retention\n"
     "\n"
     "All state lives in Vault storage; account keys, generated private keys and DNS\n"
     "provider secrets are seal-wrapped.";

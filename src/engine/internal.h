@@ -23,6 +23,8 @@ struct cJSON;
 struct order_worker;  /* orders: background worker, owned by struct engine */
 struct order_clients; /* orders: the mount's shared ACME clients (order_client.c) */
 struct dns_token_cache; /* include/dns.h: the mount's DNS provider tokens */
+struct order_waits;   /* orders: requests waiting for an order to move (order_wait.c) */
+struct tidy;          /* orders: the mount's tidy run (tidy.c) */
 
 /* ---- per-key locks (keylock.c) ---------------------------------------------------------- */
 
@@ -68,6 +70,8 @@ struct engine {
     struct dns_token_cache *dns_tokens;   /* DNS providers' bearer tokens (include/dns.h) */
     struct keylocks reuse_locks;    /* by role-pending/ key: new-order's look-up-or-create
                                        with reuse_pending_orders (order_reuse.c) */
+    struct order_waits *waits;      /* role/:name/issue calls waiting on their orders */
+    struct tidy *tidy;              /* the tidy run's thread and cancel flag */
 };
 
 /* A mount without its worker (orders_start starts it). NULL with *e set on failure. */

@@ -21,6 +21,7 @@
 #     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
 #     PEBBLE_IPV6=1               challtestsrv's http-01 and tls-alpn-01 listeners also on [::1]
 #                                 (same ports), so Pebble can validate the IP identifier ::1
+#     PEBBLE_CERT_VALIDITY=N      certificates valid N seconds (Pebble's certificateValidityPeriod)
 #     PEBBLE_DNS_SERVER=host:port   the DNS server Pebble's validation resolves through
 #                                 (default: challtestsrv's); e.g. a test BIND (test/lib/named.sh)
 #
@@ -109,8 +110,12 @@ pebble_start() {
     \"externalAccountMACKeys\": { \"$PEBBLE_EAB_KID\": \"$PEBBLE_EAB_HMAC_KEY\" }"
     fi
     local extra=''
+    if [ -n "${PEBBLE_CERT_VALIDITY:-}" ]; then
+        extra=",
+    \"certificateValidityPeriod\": $PEBBLE_CERT_VALIDITY"
+    fi
     if [ "${PEBBLE_NEW:-0}" = 1 ]; then
-        extra=',
+        extra="$extra"',
     "retryAfter": { "authz": 1, "order": 1 },
     "profiles": {
       "default": { "description": "The profile you know and love", "validityPeriod": 7776000 },

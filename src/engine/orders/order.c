@@ -475,8 +475,7 @@ int order_load_for_update(struct engine *eng, struct fw_storage *s, const char *
     return 0;
 }
 
-/* "order-hour/<YYYYMMDDHH of creation>/<id>" into buf. */
-static void order_hour_key(const struct order *o, char *buf, size_t len)
+void order_hour_key(const struct order *o, char *buf, size_t len)
 {
     struct tm tm;
     char hour[16];

@@ -165,6 +165,9 @@ int order_load_for_update(struct engine *eng, struct fw_storage *s, const char *
                           const char *id, struct keylock *hold, struct order **out,
                           struct err *e);
 
+/* "order-hour/<YYYYMMDDHH of creation>/<id>" into buf (>= 128 bytes). */
+void order_hour_key(const struct order *o, char *buf, size_t len);
+
 /* The API's date form, RFC 3339 UTC; 0 becomes "0001-01-01T00:00:00Z". buf >= 32. */
 const char *order_time_str(int64_t t, char *buf, size_t len);
 /* RFC 3339 (as the CA sends) -> unix seconds; 0 when s is NULL or unparsable. */
@@ -212,6 +215,9 @@ int order_cert_store(struct fw_storage *s, struct order *o, const char *chain_pe
 /* The stored record of a serial (colon form); ERR_NOT_FOUND when absent. *out is new. */
 int order_cert_load(struct fw_storage *s, const char *serial, struct cJSON **out,
                     struct err *e);
+/* Deletes cert/<serial> when its record belongs to order_id (tidy). Missing: 0. */
+int order_cert_delete(struct fw_storage *s, const char *serial, const char *order_id,
+                      struct err *e);
 /* "role-cache/<role>/<sha-256 hex of the sorted, lower-cased identifiers>" into buf. */
 int order_cache_key(const char *role, char *const *ids, size_t n, char *buf, size_t len,
                     struct err *e);
@@ -297,6 +303,13 @@ struct acme_order;
  * already ours), 1 another order's, -1 storage error. */
 int order_ca_claim(struct engine *eng, struct fw_storage *s, const char *order_id,
                    const char *url, struct err *e);
+/* Tidy: deletes the claim of url when order_id holds it. */
+int order_ca_release(struct engine *eng, struct fw_storage *s, const char *order_id,
+                     const char *url, struct err *e);
+/* Tidy: deletes the claim stored at key ("ca-order/...") when no order of that id exists
+ * any more; *deleted says whether it did. */
+int order_ca_tidy_claim(struct engine *eng, struct fw_storage *s, const char *key,
+                        bool *deleted, struct err *e);
 /* Looks through the account's orders list for a live, unclaimed CA order with exactly o's
  * identifiers: 1 found, claimed for o and in *out (acme_order_clear); 0 none; -1 the CA has
  * no list or a call failed (e says which). */

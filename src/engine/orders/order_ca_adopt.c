@@ -92,6 +92,62 @@ out:
     return rc;
 }
 
+int order_ca_release(struct engine *eng, struct fw_storage *s, const char *order_id,
+                     const char *url, struct err *e)
+{
+    struct keylock hold = { 0 };
+    char *key = NULL, *owner = NULL;
+    int rc = -1;
+    if (claim_key(url, &key, e) < 0)
+        return -1;
+    keylock_wait(&eng->order_locks, key, &hold);
+    if (claim_owner(s, key, &owner, e) < 0)
+        goto out;
+    if (owner && strcmp(owner, order_id) == 0 && s->del(s->ctx, key, e) < 0)
+        goto out;
+    rc = 0;
+out:
+    keylock_release(&eng->order_locks, &hold);
+    free(owner);
+    free(key);
+    return rc;
+}
+
+int order_ca_tidy_claim(struct engine *eng, struct fw_storage *s, const char *key,
+                        bool *deleted, struct err *e)
+{
+    struct keylock hold = { 0 };
+    struct order *o = NULL;
+    char *owner = NULL;
+    struct err le;
+    int rc = -1;
+    *deleted = false;
+    /* Under the claim's lock, as order_ca_claim writes it: a claim is only ever written by
+     * an order that exists (an advance loads it first), so one whose order is gone is an
+     * orphan (the order was tidied, or a crash left a claim for a CA order it never took
+     * up). */
+    keylock_wait(&eng->order_locks, key, &hold);
+    if (claim_owner(s, key, &owner, e) < 0)
+        goto out;
+    if (owner && order_load(s, owner, &o, &le) == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (owner && le.kind != ERR_NOT_FOUND) {
+        *e = le;
+        goto out;
+    }
+    if (s->del(s->ctx, key, e) < 0)
+        goto out;
+    *deleted = true;
+    rc = 0;
+out:
+    keylock_release(&eng->order_locks, &hold);
+    order_free(o);
+    free(owner);
+    return rc;
+}
+
 static bool is_ip(const char *s)
 {
     unsigned char buf[16];

@@ -91,6 +91,20 @@ int order_cert_load(struct fw_storage *s, const char *serial, cJSON **out, struc
     return 0;
 }
 
+int order_cert_delete(struct fw_storage *s, const char *serial, const char *order_id,
+                      struct err *e)
+{
+    char key[300];
+    cJSON *rec = NULL;
+    order_cert_key(serial, key, sizeof key);
+    if (fw_storage_get_json(s, key, &rec, e) < 0)
+        return -1;
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "order_id"));
+    bool ours = id && strcmp(id, order_id) == 0;
+    cJSON_Delete(rec);
+    return ours ? s->del(s->ctx, key, e) : 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcasecmp(*(char *const *)a, *(char *const *)b);
@@ -182,7 +196,7 @@ static void secret_free(char *p, size_t len)
 /* private_key (in format, the traditional PEM form or its DER) and private_key_type of an
  * identifier-workflow order, from order-key/<id>. */
 static int add_private_key(struct fw_storage *s, const struct order *o, const char *format,
-                           cJSON *j, struct err *e)
+                           bool expired, cJSON *j, struct err *e)
 {
     char kpath[128], *key_pem = NULL, *trad = NULL, *kv = NULL;
     struct crypto_key *key = NULL;
@@ -193,6 +207,12 @@ static int add_private_key(struct fw_storage *s, const struct order *o, const ch
     if (s->get(s->ctx, kpath, &key_pem, &klen, e) < 0)
         goto out;
     if (!key_pem) {
+        /* tidy with tidy_keys removes the keys of certificates that expired: the reply
+         * then has the certificate alone. Before expiry a missing key is a fault. */
+        if (expired) {
+            rc = 0;
+            goto out;
+        }
         err_set(e, ERR_INTERNAL, "order %s: its private key is missing from storage", o->id);
         goto out;
     }
@@ -279,7 +299,8 @@ int order_cert_reply(struct fw_storage *s, const struct order *o, const char *fo
         cJSON_ReplaceItemInObject(j, "issuing_ca", cJSON_CreateString(""));
     }
 
-    if (o->workflow == ORDER_WF_IDENTIFIERS && add_private_key(s, o, format, j, e) < 0)
+    if (o->workflow == ORDER_WF_IDENTIFIERS &&
+        add_private_key(s, o, format, na <= order_now(), j, e) < 0)
         goto out;
     *out = j;
     j = NULL;

@@ -28,6 +28,7 @@
 #include "../internal.h"
 #include "log.h"
 #include "order.h"
+#include "order_wait.h"
 
 /* Each advance waits on the CA; enough threads that many orders progress at once. */
 enum { WORKER_THREADS = 16 };
@@ -275,6 +276,8 @@ static void worker_advance(struct worker_thread *t)
     int rc = order_advance(w->eng, w->eng->env.storage, id, &next, &e);
     if (rc < 0)
         log_error("engine", "order advance failed", "order_id", id, "error", e.msg, NULL);
+    /* role/:name/issue calls waiting for this order look at it again. */
+    order_wait_notify(w->eng, id);
 
     pthread_mutex_lock(&w->mu);
     bool again = t->again;
@@ -366,6 +369,7 @@ void orders_stop(struct engine *eng)
      * a thread in an advance then returns within about a second, after its current step,
      * even from a CA that never answers (order_advance stops between steps). */
     atomic_store(&eng->stopping, true);
+    order_waits_stop(eng);
     pthread_mutex_lock(&w->mu);
     w->stop = true;
     pthread_cond_broadcast(&w->cv);
