@@ -18,6 +18,9 @@
 #                                 module proxy (go install, cached under $PEBBLE_GO_CACHE, default
 #                                 ~/.cache/pkiext-pebble): ARI renewalInfo, profiles "default" and
 #                                 "shortlived", Retry-After on polls (authz 1 s, order 1 s)
+#     PEBBLE_VALIDITY=N           with PEBBLE_NEW=1: certificates of every profile live N seconds
+#                                 (renewal tests; Pebble picks a random profile for an order
+#                                 that names none)
 #     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
 #     PEBBLE_DNS_SERVER=host:port   the DNS server Pebble's validation resolves through
 #                                 (default: challtestsrv's); e.g. a test BIND (test/lib/named.sh)
@@ -111,8 +114,8 @@ pebble_start() {
         extra=',
     "retryAfter": { "authz": 1, "order": 1 },
     "profiles": {
-      "default": { "description": "The profile you know and love", "validityPeriod": 7776000 },
-      "shortlived": { "description": "A short-lived cert profile", "validityPeriod": 518400 }
+      "default": { "description": "The profile you know and love", "validityPeriod": '"${PEBBLE_VALIDITY:-7776000}"' },
+      "shortlived": { "description": "A short-lived cert profile", "validityPeriod": '"${PEBBLE_VALIDITY:-518400}"' }
     }'
     fi
     cat > "$PEBBLE_TMP/pebble.json" <<JSON
