@@ -22,6 +22,7 @@ struct acme_client;   /* include/acme.h */
 struct cJSON;
 struct order_worker;  /* orders: background worker, owned by struct engine */
 struct order_clients; /* orders: the mount's shared ACME clients (order_client.c) */
+struct dns_token_cache; /* include/dns.h: the mount's DNS provider tokens */
 
 /* ---- per-key locks (keylock.c) ---------------------------------------------------------- */
 
@@ -64,6 +65,7 @@ struct engine {
     struct keylocks order_locks;    /* by order id: one advance or change at a time */
     struct keylocks account_locks;  /* by account name: account writes; role creates */
     struct keylocks role_locks;     /* by role name: role writes */
+    struct dns_token_cache *dns_tokens;   /* DNS providers' bearer tokens (include/dns.h) */
 };
 
 /* A mount without its worker (orders_start starts it). NULL with *e set on failure. */
@@ -311,19 +313,26 @@ struct dns_record {
 /* The tracked record dns-record/<owner>/<slot>; ERR_NOT_FOUND when absent. */
 int dns_record_load(struct fw_storage *s, const char *owner, const char *slot,
                     struct dns_record *rec, struct err *e);
-/* Tracks, then publishes. On failure the tracking entry stays (the sweep removes it). */
-int dns_record_publish(struct fw_storage *s, struct dns_record *rec, struct err *e);
+/* Provider calls below use the mount's token cache and stop flag (eng NULL: neither).
+ * Tracks, then publishes. On failure the tracking entry stays (the sweep removes it). */
+int dns_record_publish(struct engine *eng, struct fw_storage *s, struct dns_record *rec,
+                       struct err *e);
 /* Removes from the provider, then untracks. A provider that no longer exists: untracked
  * with a warning in the log (nothing can remove it). */
-int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct err *e);
+int dns_record_remove(struct engine *eng, struct fw_storage *s, const struct dns_record *rec,
+                      struct err *e);
 /* Whether the record's change reached the provider's servers (true for types without
  * synced). */
-int dns_record_synced(struct fw_storage *s, const struct dns_record *rec, bool *done,
-                      struct err *e);
+int dns_record_synced(struct engine *eng, struct fw_storage *s, const struct dns_record *rec,
+                      bool *done, struct err *e);
 /* Periodic: removes records whose owner is an order that ended or is gone, or a test older
  * than a few minutes. */
 int dns_records_sweep(struct engine *eng, struct fw_storage *s, struct err *e);
 /* Removes every record of an owner (an order that just ended). */
-int dns_records_remove_owner(struct fw_storage *s, const char *owner, struct err *e);
+int dns_records_remove_owner(struct engine *eng, struct fw_storage *s, const char *owner,
+                             struct err *e);
+/* Forgets what the mount caches for configuration <type>/<name> (its tokens): it was
+ * written or deleted, here or (InvalidateKey) on another node. eng NULL ok. */
+void dns_config_forget(struct engine *eng, const char *type, const char *name);
 
 #endif

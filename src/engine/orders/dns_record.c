@@ -78,8 +78,21 @@ static int provider_of(struct fw_storage *s, const struct dns_record *rec,
     return dns_config_load(s, rec->type, rec->name, cfg, e);
 }
 
-int dns_record_publish(struct fw_storage *s, struct dns_record *rec, struct err *e)
+/* The provider call context of a mount (zeroed without one). */
+static struct dns_ctx ctx_of(struct engine *eng)
 {
+    struct dns_ctx c = { 0 };
+    if (eng) {
+        c.tokens = eng->dns_tokens;
+        c.stopping = &eng->stopping;
+    }
+    return c;
+}
+
+int dns_record_publish(struct engine *eng, struct fw_storage *s, struct dns_record *rec,
+                       struct err *e)
+{
+    struct dns_ctx ctx = ctx_of(eng);
     const struct dns_kind *k = NULL;
     cJSON *cfg = NULL;
     char *change = NULL;
@@ -90,7 +103,7 @@ int dns_record_publish(struct fw_storage *s, struct dns_record *rec, struct err 
     if (rc == 0) {
         log_info("engine", "publishing dns-01 TXT record", "provider",
                  k->impl->type, "name", rec->name, "record", rec->fqdn, NULL);
-        rc = k->impl->publish(cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), &change, e);
+        rc = k->impl->publish(&ctx, cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), &change, e);
     }
     if (rc == 0 && change) {
         snprintf(rec->change, sizeof rec->change, "%s", change);
@@ -101,8 +114,10 @@ int dns_record_publish(struct fw_storage *s, struct dns_record *rec, struct err 
     return rc;
 }
 
-int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct err *e)
+int dns_record_remove(struct engine *eng, struct fw_storage *s, const struct dns_record *rec,
+                      struct err *e)
 {
+    struct dns_ctx ctx = ctx_of(eng);
     const struct dns_kind *k = NULL;
     cJSON *cfg = NULL;
     char key[200];
@@ -117,7 +132,7 @@ int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct
                  "provider", rec->type, "name", rec->name, "record", rec->fqdn, NULL);
         return s->del(s->ctx, key, e);
     }
-    int rc = k->impl->remove(cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), e);
+    int rc = k->impl->remove(&ctx, cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), e);
     cJSON_Delete(cfg);
     if (rc < 0)
         return -1;
@@ -126,9 +141,10 @@ int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct
     return s->del(s->ctx, key, e);
 }
 
-int dns_record_synced(struct fw_storage *s, const struct dns_record *rec, bool *done,
-                      struct err *e)
+int dns_record_synced(struct engine *eng, struct fw_storage *s, const struct dns_record *rec,
+                      bool *done, struct err *e)
 {
+    struct dns_ctx ctx = ctx_of(eng);
     const struct dns_kind *k = dns_kind_find(rec->type);
     *done = true;
     if (!k || !k->impl->synced || !rec->change[0])
@@ -136,12 +152,13 @@ int dns_record_synced(struct fw_storage *s, const struct dns_record *rec, bool *
     cJSON *cfg = NULL;
     if (dns_config_load(s, rec->type, rec->name, &cfg, e) < 0)
         return -1;
-    int rc = k->impl->synced(cfg, rec->change, done, e);
+    int rc = k->impl->synced(&ctx, cfg, rec->change, done, e);
     cJSON_Delete(cfg);
     return rc;
 }
 
-int dns_records_remove_owner(struct fw_storage *s, const char *owner, struct err *e)
+int dns_records_remove_owner(struct engine *eng, struct fw_storage *s, const char *owner,
+                             struct err *e)
 {
     char prefix[100], **slots = NULL;
     int rc = 0;
@@ -153,7 +170,7 @@ int dns_records_remove_owner(struct fw_storage *s, const char *owner, struct err
         struct err le;
         if (dns_record_load(s, owner, slots[i], &rec, &le) < 0)
             continue;
-        if (dns_record_remove(s, &rec, &le) < 0) {
+        if (dns_record_remove(eng, s, &rec, &le) < 0) {
             log_warn("engine", "removing a dns-01 TXT record failed; will retry", "owner",
                      owner, "record", rec.fqdn, "error", le.msg, NULL);
             *e = le;
@@ -201,7 +218,7 @@ int dns_records_sweep(struct engine *eng, struct fw_storage *s, struct err *e)
         if (is_order && eng && !keylock_try(&eng->order_locks, owner, &hold))
             continue;
         struct err le;
-        if (dns_records_remove_owner(s, owner, &le) < 0)
+        if (dns_records_remove_owner(eng, s, owner, &le) < 0)
             log_warn("engine", "dns record sweep", "owner", owner, "error", le.msg, NULL);
         if (is_order && eng)
             keylock_release(&eng->order_locks, &hold);

@@ -361,12 +361,14 @@ struct order_dns_result {
 int order_dns_plan(struct fw_storage *s, struct order *o, bool *changed, struct err *e);
 /* True while some pending authorization waits for a record Vault publishes. */
 bool order_dns_pending(const struct order *o);
-/* Publishes every record not yet sent (each tracked before the change is sent). */
-int order_dns_publish(struct fw_storage *s, struct order *o, struct order_dns_result *r,
-                      struct err *e);
+/* The provider calls below run in eng's context (its token cache; NULL: none).
+ * Publishes every record not yet sent (each tracked before the change is sent). */
+int order_dns_publish(struct engine *eng, struct fw_storage *s, struct order *o,
+                      struct order_dns_result *r, struct err *e);
 /* The propagation check; on DONE the dns-01 challenges are marked fulfilled. */
-int order_dns_check(struct fw_storage *s, struct order *o, struct order_dns_result *r,
-                    struct err *e);
+int order_dns_check(struct engine *eng, struct fw_storage *s, struct order *o,
+                    struct order_dns_result *r, struct err *e);
 /* Removes the records of authorizations the CA has finished with (all of them when the
  * order is terminal). Failures are logged and left to the next run or the sweep. */
-void order_dns_cleanup(struct fw_storage *s, struct order *o, bool *changed);
+void order_dns_cleanup(struct engine *eng, struct fw_storage *s, struct order *o,
+                       bool *changed);

@@ -521,7 +521,7 @@ static int step_dns_publish(struct advance *a, struct err *e)
 {
     struct order_dns_result r;
     /* Stored first: the status says records may exist before any is sent. */
-    if (save(a, e) < 0 || order_dns_publish(a->s, a->o, &r, e) < 0)
+    if (save(a, e) < 0 || order_dns_publish(a->eng, a->s, a->o, &r, e) < 0)
         return -1;
     a->dirty = true;
     if (r.outcome != ORDER_DNS_DONE)
@@ -536,7 +536,7 @@ static int step_dns_publish(struct advance *a, struct err *e)
 static int step_dns_check(struct advance *a, struct err *e)
 {
     struct order_dns_result r;
-    if (order_dns_check(a->s, a->o, &r, e) < 0)
+    if (order_dns_check(a->eng, a->s, a->o, &r, e) < 0)
         return -1;
     a->dirty = true;
     if (r.outcome != ORDER_DNS_DONE)
@@ -887,7 +887,7 @@ static int advance_step(struct advance *a, struct err *e)
 static int dns_cleanup(struct advance *a, struct err *e)
 {
     bool changed = false;
-    order_dns_cleanup(a->s, a->o, &changed);
+    order_dns_cleanup(a->eng, a->s, a->o, &changed);
     if (changed)
         a->dirty = true;
     return save(a, e);
