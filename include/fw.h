@@ -208,6 +208,9 @@ const char *fw_data_str(const struct fw_data *d, const char *name);
 int64_t fw_data_int(const struct fw_data *d, const char *name);
 bool fw_data_bool(const struct fw_data *d, const char *name);
 int64_t fw_data_duration(const struct fw_data *d, const char *name);
+/* A Vault duration ("90s", "1h30m", "3600") as whole seconds; ERR_INVALID when malformed
+ * (for fields whose value is a duration or something else, e.g. "30%"). */
+int fw_parse_duration_seconds(const char *s, int64_t *secs, struct err *e);
 /* For the slice types: a JSON array of strings, never NULL (possibly empty). */
 const struct cJSON *fw_data_list(const struct fw_data *d, const char *name);
 /* For FW_TYPE_MAP: a JSON object, never NULL (possibly empty). */

@@ -131,7 +131,17 @@ struct role {
                                         (never NULL): IP identifiers refused */
     char *acme_profile;              /* the CA profile every order asks for; "" CA default */
     bool reuse_pending_orders;       /* new-order returns a live order for the same names */
+    /* -- renewal (issue 14 §1) -- */
+    bool auto_renew;                  /* the worker places the replacement order itself */
+    struct renew_before {             /* both 0: the ARI window, else the last third */
+        int64_t seconds;              /* renew this long before not_after */
+        int percent;                  /* renew with this share (1-99) of the lifetime left */
+    } renew_before;
 };
+
+/* role.c: "720h", "3600" (seconds) or "30%" (1-99) into *out; "" is the default (both 0).
+ * ERR_INVALID naming renew_before otherwise. */
+int renew_before_parse(const char *s, struct renew_before *out, struct err *e);
 
 /* *out is new; ERR_NOT_FOUND when there is no such role. */
 int role_load(struct fw_storage *s, const char *name, struct role **out, struct err *e);
@@ -254,6 +264,13 @@ int account_load_json(struct fw_storage *s, const char *name, struct cJSON **out
  * cancelled, and none is started, once the mount is stopping (eng->stopping). */
 int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
                    struct err *e);
+/* path_account.c (issue 14 §3): rotates, through ACME keyChange as rotate-key does, the key
+ * of every account whose key_rotation_period has passed since its active key was made; a
+ * refusal is stored on the account (key_rotation_error) and the old key stays. Each account
+ * under its lock. *next_s: when the next rotation is due (unix seconds, 0 none). -1 only
+ * when the accounts cannot be listed. */
+int accounts_rotate_due(struct engine *eng, struct fw_storage *s, int64_t *next_s,
+                        struct err *e);
 /* account.c: the RFC 7638 thumbprint of the account's active key (*out new). ERR_NOT_FOUND
  * when there is no such account. */
 int account_thumbprint(struct fw_storage *s, const char *name, char **out, struct err *e);

@@ -18,10 +18,12 @@
 #                                 module proxy (go install, cached under $PEBBLE_GO_CACHE, default
 #                                 ~/.cache/pkiext-pebble): ARI renewalInfo, profiles "default" and
 #                                 "shortlived", Retry-After on polls (authz 1 s, order 1 s)
+#     PEBBLE_VALIDITY=N           certificates live N seconds (Pebble's certificateValidityPeriod;
+#                                 with PEBBLE_NEW=1, every profile's validityPeriod, as Pebble
+#                                 picks a random profile for an order that names none)
 #     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
 #     PEBBLE_IPV6=1               challtestsrv's http-01 and tls-alpn-01 listeners also on [::1]
 #                                 (same ports), so Pebble can validate the IP identifier ::1
-#     PEBBLE_CERT_VALIDITY=N      certificates valid N seconds (Pebble's certificateValidityPeriod)
 #     PEBBLE_DNS_SERVER=host:port   the DNS server Pebble's validation resolves through
 #                                 (default: challtestsrv's); e.g. a test BIND (test/lib/named.sh)
 #
@@ -110,16 +112,16 @@ pebble_start() {
     \"externalAccountMACKeys\": { \"$PEBBLE_EAB_KID\": \"$PEBBLE_EAB_HMAC_KEY\" }"
     fi
     local extra=''
-    if [ -n "${PEBBLE_CERT_VALIDITY:-}" ]; then
+    if [ -n "${PEBBLE_VALIDITY:-}" ]; then
         extra=",
-    \"certificateValidityPeriod\": $PEBBLE_CERT_VALIDITY"
+    \"certificateValidityPeriod\": $PEBBLE_VALIDITY"
     fi
     if [ "${PEBBLE_NEW:-0}" = 1 ]; then
         extra="$extra"',
     "retryAfter": { "authz": 1, "order": 1 },
     "profiles": {
-      "default": { "description": "The profile you know and love", "validityPeriod": 7776000 },
-      "shortlived": { "description": "A short-lived cert profile", "validityPeriod": 518400 }
+      "default": { "description": "The profile you know and love", "validityPeriod": '"${PEBBLE_VALIDITY:-7776000}"' },
+      "shortlived": { "description": "A short-lived cert profile", "validityPeriod": '"${PEBBLE_VALIDITY:-518400}"' }
     }'
     fi
     cat > "$PEBBLE_TMP/pebble.json" <<JSON

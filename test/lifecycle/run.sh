@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 export HOST=dev-vault
 HOST_DEVVAULT_ARGS=(-rollback-interval 1s)
 # Certificates valid 8 s: tidy's safety buffer can pass within the suite.
-export PEBBLE_CERT_VALIDITY=${PEBBLE_CERT_VALIDITY:-8}
+export PEBBLE_VALIDITY=${PEBBLE_VALIDITY:-8}
 # shellcheck source=test/e2e/lib.sh
 source test/e2e/lib.sh
 # shellcheck source=test/lib/named.sh

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -76,6 +77,7 @@ static bool alloc_failed(void)
 
 static int ca_port;
 static atomic_int ca_new_orders;
+static atomic_int ca_key_changes;
 
 static void ca_reply(int fd, const char *status, const char *extra, const char *body)
 {
@@ -139,6 +141,10 @@ static void ca_serve(int fd)
                  "\"challenges\":[{\"type\":\"http-01\",\"url\":\"%s/chall/1\","
                  "\"token\":\"tok1\",\"status\":\"pending\"}]}", base);
         ca_reply(fd, "200 OK", "", body);
+    } else if (strncmp(req, "POST /key-change ", 17) == 0) {
+        atomic_fetch_add(&ca_key_changes, 1);
+        ca_reply(fd, "403 Forbidden", "", "{\"type\":\"urn:ietf:params:acme:error:unauthorized\","
+                 "\"detail\":\"key change refused by policy\",\"status\":403}");
     } else {
         ca_reply(fd, "404 Not Found", "", "{}");
     }
@@ -255,6 +261,44 @@ static void test_advance_new_alloc_faults(void **state)
             break;   /* n passed the last allocation: every one has been failed */
     }
     assert_true(tried > 20);
+    engine_backend.cleanup(eng);
+    memstore_free(s);
+}
+
+/* Issue 14 §3: a due automatic rotation the CA refuses leaves the old key active, nothing
+ * pending, and the CA's reason on the account (key_rotation_error), and is not tried again
+ * at once. */
+static void test_auto_rotation_refused(void **state)
+{
+    (void)state;
+    struct fw_storage *s = memstore_new();
+    struct engine *eng = mount(s);
+    struct err e;
+    cJSON *st = NULL;
+    int64_t next = 0;
+    store_account_and_role(s);
+    assert_int_equal(account_load_json(s, "acct", &st, &e), 0);
+    cJSON_AddNumberToObject(st, "key_rotation_period", 60);   /* key made at 0: long due */
+    assert_int_equal(fw_storage_put_json(s, "account/acct", st, true, &e), 0);
+    account_json_free(st);
+    int before = atomic_load(&ca_key_changes);
+    assert_int_equal(accounts_rotate_due(eng, s, &next, &e), 0);
+    assert_int_equal(atomic_load(&ca_key_changes) - before, 1);
+    assert_int_equal(account_load_json(s, "acct", &st, &e), 0);
+    const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st,
+                                                                             "key_rotation_error"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "key change refused by policy"));
+    assert_null(cJSON_GetObjectItemCaseSensitive(st, "pending_key"));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "keys")), 1);
+    assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st,
+                                                                           "active_key_version")),
+                     0);
+    account_json_free(st);
+    /* The retry waits (at least ROTATION_RETRY_S), so a second scan asks nothing. */
+    assert_true(next > (int64_t)time(NULL) + 60);
+    assert_int_equal(accounts_rotate_due(eng, s, &next, &e), 0);
+    assert_int_equal(atomic_load(&ca_key_changes) - before, 1);
     engine_backend.cleanup(eng);
     memstore_free(s);
 }
@@ -400,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_new_order_write_faults),
         cmocka_unit_test(test_new_order_alloc_faults),
         cmocka_unit_test(test_advance_new_alloc_faults),
+        cmocka_unit_test(test_auto_rotation_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

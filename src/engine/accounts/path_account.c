@@ -180,6 +180,32 @@ static void add_date(cJSON *o, const char *key, const cJSON *src)
     cJSON_AddStringToObject(o, key, buf);
 }
 
+/* ---- automatic key rotation (issue 14 §3) ----------------------------------------------- */
+
+/* After a refusal the CA is asked again this much later at the soonest. */
+static const int64_t ROTATION_RETRY_S = 300;
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* When the stored account's key is next rotated (unix seconds), 0 when it never is: the
+ * active key's creation plus key_rotation_period, later after a refusal. */
+static int64_t rotation_next(const cJSON *st)
+{
+    int64_t period = json_int(st, "key_rotation_period");
+    if (period <= 0)
+        return 0;
+    int64_t due = json_int(account_json_active_key(st), "key_creation_date") + period;
+    int64_t failed = json_int(st, "key_rotation_failed_at");
+    int64_t gap = period > ROTATION_RETRY_S ? period : ROTATION_RETRY_S;
+    if (failed > 0 && failed + gap > due)
+        due = failed + gap;
+    return due;
+}
+
 /* The reply for create, import, update and read. *out is new. */
 static int account_reply(const cJSON *st, cJSON **out, struct err *e)
 {
@@ -217,6 +243,13 @@ static int account_reply(const cJSON *st, cJSON **out, struct err *e)
         cJSON_AddItemToObject(keys, k->string, o);
     }
     cJSON_AddItemToObject(r, "account_keys", keys);
+    /* -- automatic key rotation (issue 14 §3) -- */
+    char next[40] = "";
+    if (rotation_next(st) > 0)
+        engine_time_format(rotation_next(st), next, sizeof next);
+    cJSON_AddNumberToObject(r, "key_rotation_period", (double)json_int(st, "key_rotation_period"));
+    cJSON_AddStringToObject(r, "next_key_rotation", next);
+    cJSON_AddStringToObject(r, "key_rotation_error", json_str(st, "key_rotation_error"));
     add_date(r, "creation_date", st);
     add_date(r, "last_updated_date", st);
     *out = r;
@@ -350,6 +383,8 @@ static cJSON *account_new_json(const char *name, const struct fw_data *d, const 
     cJSON_AddStringToObject(st, "status", acct->status_str ? acct->status_str : "valid");
     cJSON_AddNumberToObject(st, "creation_date", (double)now);
     cJSON_AddNumberToObject(st, "last_updated_date", (double)now);
+    cJSON_AddNumberToObject(st, "key_rotation_period",
+                            (double)fw_data_duration(d, "key_rotation_period"));
     return st;
 }
 
@@ -526,6 +561,11 @@ static int account_update(const struct fw_req *req, const struct fw_data *d, cJS
         cJSON_DeleteItemFromObjectCaseSensitive(st, "default_nameserver");
         cJSON_AddStringToObject(st, "default_nameserver", fw_data_str(d, "default_nameserver"));
     }
+    if (fw_data_present(d, "key_rotation_period")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_period");
+        cJSON_AddNumberToObject(st, "key_rotation_period",
+                                (double)fw_data_duration(d, "key_rotation_period"));
+    }
     cJSON_DeleteItemFromObjectCaseSensitive(st, "last_updated_date");
     cJSON_AddNumberToObject(st, "last_updated_date", (double)time(NULL));
     if (account_store(req->storage, name, st, e) < 0)
@@ -551,6 +591,10 @@ static int account_write(const struct fw_req *req, const struct fw_data *d,
         acct_changed(req, name);
     }
     acct_unlock(req, &hold);
+    /* A new key_rotation_period is planned by the worker's next scan: ask for it now. */
+    struct err ignored;
+    if (rc == 0 && fw_data_present(d, "key_rotation_period"))
+        orders_periodic(req, &ignored);
     return rc;
 }
 
@@ -924,12 +968,85 @@ static cJSON *rotate_reply(const char *name, int old_ver, int new_ver, enum cryp
     return r;
 }
 
+/* The rotation itself, with the account's lock held and st's pending key settled: a new key
+ * of type kt stored as pending, keyChange at the CA, then promoted and stored (rotate-key and
+ * the automatic rotation share it). On -1 with *ca_failed the keyChange failed: when
+ * rep->problem is set the CA said no and the old key stays; else the outcome is unknown and
+ * the pending key is settled later. A successful rotation clears key_rotation_error. */
+static int rotate_locked(struct fw_storage *s, const char *name, cJSON *st,
+                         enum crypto_key_type kt, int64_t deadline_ms,
+                         const atomic_bool *cancel, int *old_ver, int *new_ver,
+                         struct acme_reply *rep, bool *ca_failed, struct err *e)
+{
+    struct account_conn conn = { 0 };
+    struct crypto_key *key = NULL;
+    int rc = -1;
+    *ca_failed = false;
+    const cJSON *akv = cJSON_GetObjectItemCaseSensitive(st, "active_key_version");
+    *old_ver = cJSON_IsNumber(akv) ? akv->valueint : 0;
+    *new_ver = key_version_max(st) + 1;
+    const char *old_pem = json_str(account_json_active_key(st), "private_key");
+    if (!old_pem[0]) {
+        err_set(e, ERR_INTERNAL, "account %s: no active key in storage", name);
+        goto out;
+    }
+    if (crypto_key_generate(kt, &key, e) < 0 ||
+        account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"),
+                          json_str(st, "account_url"), old_pem, &conn, e) < 0)
+        goto out;
+    acme_client_set_deadline(conn.acme, deadline_ms);
+    acme_client_set_cancel(conn.acme, cancel);
+    if (pending_store(s, name, st, *new_ver, key, e) < 0)
+        goto out;
+    if (acme_key_change(conn.acme, key, rep, e) < 0) {
+        *ca_failed = true;
+        if (rep->problem.type) {
+            /* The CA answered no: the old key stays; drop the pending one. */
+            struct err de = { 0 };
+            cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
+            if (account_store(s, name, st, &de) < 0)
+                log_warn("engine", "refused key rotation: pending key not dropped (settled "
+                         "on the next request)", "name", name, "error", de.msg, NULL);
+        } else {
+            log_warn("engine", "key rotation outcome unknown: the pending key is settled on "
+                     "the next request", "name", name, "error", e->msg, NULL);
+        }
+        goto out;
+    }
+    /* Cancelled (the host gave up on the request, or the mount stops): whoever asked was
+     * told this failed, so the promotion is left to the next request's settle, which asks
+     * the CA which key it holds. */
+    if (cancel && atomic_load(cancel)) {
+        err_set(e, ERR_RETRY, "account %s: the key rotation was cancelled; the CA's answer "
+                "is settled on the next request", name);
+        goto out;
+    }
+    if (pending_promote(st, e) < 0)
+        goto out;
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_error");
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_failed_at");
+    if (account_store(s, name, st, e) < 0) {
+        /* The new key is in storage as pending_key: the next request promotes it. */
+        log_error("engine", "acme key rotated at the CA; promoting the stored pending key "
+                  "failed (settled on the next request)", "name", name, "error", e->msg, NULL);
+        goto out;
+    }
+    char oldv[24], newv[24];
+    snprintf(oldv, sizeof oldv, "%d", *old_ver);
+    snprintf(newv, sizeof newv, "%d", *new_ver);
+    log_info("engine", "acme account key rotated", "name", name, "old_key_version", oldv,
+             "new_key_version", newv, NULL);
+    rc = 0;
+out:
+    account_conn_close(&conn);
+    crypto_key_free(key);
+    return rc;
+}
+
 static int account_rotate(const struct fw_req *req, const struct fw_data *d,
                           struct fw_resp *resp, struct err *e)
 {
     const char *name = fw_data_str(d, "name");
-    struct account_conn conn = { 0 };
-    struct crypto_key *key = NULL;
     struct acme_reply rep = { 0 };
     cJSON *st = NULL;
     struct keylock hold = { 0 };
@@ -962,52 +1079,14 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
             goto out;
         }
     }
-    const cJSON *akv = cJSON_GetObjectItemCaseSensitive(st, "active_key_version");
-    int old_ver = cJSON_IsNumber(akv) ? akv->valueint : 0;
-    int new_ver = key_version_max(st) + 1;
-    const char *old_pem = json_str(account_json_active_key(st), "private_key");
-    if (!old_pem[0]) {
-        err_set(e, ERR_INTERNAL, "account %s: no active key in storage", name);
+    int old_ver = 0, new_ver = 0;
+    bool ca_failed = false;
+    if (rotate_locked(req->storage, name, st, kt, req->deadline_ms, req->cancelled, &old_ver, &new_ver,
+                      &rep, &ca_failed, e) < 0) {
+        if (ca_failed)
+            acme_fail(e, &rep, "name", "the CA refused the key change");
         goto out;
     }
-    if (crypto_key_generate(kt, &key, e) < 0 ||
-        account_conn_open(json_str(st, "directory_url"), json_str(st, "trusted_ca"),
-                          json_str(st, "account_url"), old_pem, &conn, e) < 0)
-        goto out;
-    acme_client_set_deadline(conn.acme, req->deadline_ms);
-    acme_client_set_cancel(conn.acme, req->cancelled);
-    if (pending_store(req->storage, name, st, new_ver, key, e) < 0)
-        goto out;
-    if (acme_key_change(conn.acme, key, &rep, e) < 0) {
-        if (rep.problem.type) {
-            /* The CA answered no: the old key stays; drop the pending one. */
-            struct err de = { 0 };
-            cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
-            if (account_store(req->storage, name, st, &de) < 0)
-                log_warn("engine", "refused key rotation: pending key not dropped (settled "
-                         "on the next request)", "name", name, "error", de.msg, NULL);
-        } else {
-            log_warn("engine", "key rotation outcome unknown: the pending key is settled on "
-                     "the next request", "name", name, "error", e->msg, NULL);
-        }
-        acme_fail(e, &rep, "name", "the CA refused the key change");
-        goto out;
-    }
-    /* Cancelled by the host: the client was told this failed, so the promotion is left to
-     * the next request's settle (which asks the CA which key it holds). */
-    if (fw_req_cancelled(req, e) < 0 || pending_promote(st, e) < 0)
-        goto out;
-    if (account_store(req->storage, name, st, e) < 0) {
-        /* The new key is in storage as pending_key: the next request promotes it. */
-        log_error("engine", "acme key rotated at the CA; promoting the stored pending key "
-                  "failed (settled on the next request)", "name", name, "error", e->msg, NULL);
-        goto out;
-    }
-    char oldv[24], newv[24];
-    snprintf(oldv, sizeof oldv, "%d", old_ver);
-    snprintf(newv, sizeof newv, "%d", new_ver);
-    log_info("engine", "acme account key rotated", "name", name, "old_key_version", oldv,
-             "new_key_version", newv, NULL);
     if (!(resp->data = rotate_reply(name, old_ver, new_ver, kt))) {
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
@@ -1016,11 +1095,101 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
 out:
     acct_changed(req, name);
     acct_unlock(req, &hold);
-    account_conn_close(&conn);
-    crypto_key_free(key);
     acme_reply_clear(&rep);
     account_json_free(st);
     return rc;
+}
+
+/* One account of accounts_rotate_due, its lock held: rotates it when due (the key type
+ * stays), records a refusal. *next: the account's next rotation. */
+static void rotate_one_locked(struct engine *eng, struct fw_storage *s, const char *name,
+                              int64_t *next)
+{
+    struct acme_reply rep = { 0 };
+    struct err e = { 0 };
+    cJSON *st = NULL;
+    int64_t now = (int64_t)time(NULL);
+    *next = 0;
+    if (account_load_json(s, name, &st, &e) < 0)
+        goto out;
+    *next = rotation_next(st);
+    if (*next == 0 || *next > now)
+        goto out;
+    /* A rotation that stopped half-way is settled first, as rotate-key does. */
+    if (pending_settle(s, name, st, &eng->stopping, &e) < 0) {
+        log_warn("engine", "automatic key rotation: an earlier rotation is unresolved",
+                 "name", name, "error", e.msg, NULL);
+        *next = now + ROTATION_RETRY_S;
+        goto out;
+    }
+    enum crypto_key_type kt = crypto_key_type_parse(
+        json_str(account_json_active_key(st), "key_type"));
+    if (kt == CRYPTO_KEY_NONE)
+        kt = CRYPTO_KEY_EC256;
+    int old_ver = 0, new_ver = 0;
+    bool ca_failed = false;
+    if (rotate_locked(s, name, st, kt, 0, &eng->stopping, &old_ver, &new_ver, &rep,
+                      &ca_failed, &e) == 0) {
+        order_clients_drop(eng->clients, name);
+        *next = rotation_next(st);
+        goto out;
+    }
+    if (ca_failed && rep.problem.type) {
+        /* The CA said no: the old key stays; the reason is shown on the account. */
+        char msg[700];
+        struct err se = { 0 };
+        snprintf(msg, sizeof msg, "%s", e.msg);
+        log_warn("engine", "automatic key rotation refused by the CA; the old key stays",
+                 "name", name, "error", msg, NULL);
+        cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_error");
+        cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_failed_at");
+        if (!cJSON_AddStringToObject(st, "key_rotation_error", msg) ||
+            !cJSON_AddNumberToObject(st, "key_rotation_failed_at", (double)now) ||
+            account_store(s, name, st, &se) < 0)
+            log_warn("engine", "automatic key rotation: the refusal could not be stored",
+                     "name", name, "error", se.msg, NULL);
+        *next = rotation_next(st);
+    } else {
+        log_warn("engine", "automatic key rotation failed; trying again later", "name", name,
+                 "error", e.msg, NULL);
+        *next = now + 60;
+    }
+    order_clients_drop(eng->clients, name);
+out:
+    acme_reply_clear(&rep);
+    account_json_free(st);
+}
+
+int accounts_rotate_due(struct engine *eng, struct fw_storage *s, int64_t *next_s,
+                        struct err *e)
+{
+    char **keys = NULL;
+    *next_s = 0;
+    if (s->list(s->ctx, "account/", &keys, e) < 0)
+        return err_wrap(e, "listing account/");
+    for (size_t i = 0; keys[i] && !atomic_load(&eng->stopping); i++) {
+        struct keylock hold = { 0 };
+        cJSON *st = NULL;
+        struct err le = { 0 };
+        int64_t next = 0;
+        size_t len = strlen(keys[i]);
+        if (len == 0 || keys[i][len - 1] == '/')
+            continue;
+        /* Unlocked look first: most accounts never rotate, and none is due most times. */
+        if (account_load_json(s, keys[i], &st, &le) < 0)
+            continue;
+        next = rotation_next(st);
+        account_json_free(st);
+        if (next > 0 && next <= (int64_t)time(NULL)) {
+            keylock_wait(&eng->account_locks, keys[i], &hold);
+            rotate_one_locked(eng, s, keys[i], &next);
+            keylock_release(&eng->account_locks, &hold);
+        }
+        if (next > 0 && (*next_s == 0 || next < *next_s))
+            *next_s = next;
+    }
+    fw_strv_free(keys);
+    return 0;
 }
 
 /* A write to "config/acme-account/" names no account: a 400 that says so, not a 405. */
@@ -1059,10 +1228,16 @@ static const struct fw_field account_fields[] = {
               "never stored or returned." },
     { "trusted_ca", FW_TYPE_STRING, .pem = pem_certificates,
       .desc = "PEM CA certificates trusted for the CA's HTTPS (private ACME servers). "
-              "The only field that can be updated; returned byte for byte." },
+              "Can be updated; returned byte for byte." },
     { "default_nameserver", FW_TYPE_STRING,
       .desc = "Resolver (host or host:port) for DNS-01 propagation checks (Vault 2.1 API). "
               "Stored and returned." },
+    /* -- automatic key rotation (issue 14 §3) -- */
+    { "key_rotation_period", FW_TYPE_DURATION,
+      .desc = "Rotate the account key automatically (ACME keyChange, as rotate-key does) "
+              "once the active key is this old; 0 (default) turns it off. Can be updated. "
+              "Reads show next_key_rotation, and key_rotation_error when the CA refused (the "
+              "old key then stays active and the rotation is tried again later)." },
     { 0 }
 };
 
@@ -1098,7 +1273,8 @@ static const char account_help[] =
     "(key version 0), registers it at directory_url with email_contacts (agreeing to the\n"
     "CA's terms of service) and, when the CA requires it, external account binding\n"
     "(eab_kid, eab_key). Only trusted_ca can change afterwards; sending the other fields\n"
-    "again unchanged is accepted. Deleting deactivates the account at the CA and is refused\n"
+    "again unchanged is accepted; key_rotation_period can be updated too (the worker then\n"
+    "rotates the key whenever the active key is that old). Deleting deactivates the account at the CA and is refused\n"
     "while a role uses it. Private keys are stored seal-wrapped and never returned.";
 
 static const char account_import_help[] =

@@ -236,6 +236,30 @@ static int role_apply_ips_profile_reuse(const struct fw_req *req, const struct f
     return role_check_profile(req, acct->valuestring, profile, e);
 }
 
+/* ---- renewal fields (issue 14 §1): auto_renew, renew_before ---------------------------- */
+static int role_apply_renewal(const struct fw_data *d, cJSON *role, bool is_new,
+                              struct err *e)
+{
+    if (is_new || fw_data_present(d, "auto_renew")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(role, "auto_renew");
+        if (!cJSON_AddBoolToObject(role, "auto_renew", fw_data_bool(d, "auto_renew")))
+            return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (is_new || fw_data_present(d, "renew_before")) {
+        struct renew_before rb;
+        const char *v = fw_data_str(d, "renew_before");
+        if (strlen(v) > ROLE_MAX_SHORT)
+            return err_set(e, ERR_INVALID, "renew_before: longer than %d characters",
+                           ROLE_MAX_SHORT);
+        if (renew_before_parse(v, &rb, e) < 0)
+            return -1;
+        cJSON_DeleteItemFromObjectCaseSensitive(role, "renew_before");
+        if (!cJSON_AddStringToObject(role, "renew_before", v))
+            return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    return 0;
+}
+
 /* Applies the request to `role` (a new object or the stored one) and validates it all. */
 static int role_apply(const struct fw_req *req, const struct fw_data *d, cJSON *role,
                       bool is_new, struct err *e)
@@ -315,6 +339,9 @@ static int role_apply(const struct fw_req *req, const struct fw_data *d, cJSON *
         }
         cJSON_Delete(cfg);
     }
+    /* The profile check asks the CA, so it comes last. */
+    if (role_apply_renewal(d, role, is_new, e) < 0)
+        return -1;
     return role_apply_ips_profile_reuse(req, d, role, is_new, e);
 }
 
@@ -496,6 +523,16 @@ static const struct fw_field role_fields[] = {
     /* ---- end of issue 14 §2, §4, §7 ---- */
     { "force", FW_TYPE_BOOL, .def = "false", .query = true,
       .desc = "On delete: delete the role even while it has active orders." },
+    /* -- renewal (issue 14 §1) -- */
+    { "auto_renew", FW_TYPE_BOOL, .def = "false",
+      .desc = "When true, Vault places the replacement order of each completed order itself "
+              "once it is due (see renew_before), with the ARI replaces field; the CSR "
+              "workflow renews with the stored CSR. With Vault-managed dns-01 or reused "
+              "authorizations it completes alone, otherwise it waits in active-orders." },
+    { "renew_before", FW_TYPE_STRING,
+      .desc = "When a certificate is due for renewal: a duration before not_after (\"720h\") "
+              "or the share of the lifetime left (\"30%\"). Empty (default): the CA's ARI "
+              "window (RFC 9773), else the last third of the lifetime." },
     { 0 }
 };
 
@@ -523,7 +560,10 @@ static const char role_help[] =
     "against the CA's directory); reuse_pending_orders lets load-balanced clients share\n"
     "one pending order per identifier set.\n"
     "Writing an existing role updates the fields sent; acme_account_name cannot change.\n"
-    "Deleting a role with active orders needs force=true (body or query parameter).";
+    "Deleting a role with active orders needs force=true (body or query parameter).\n"
+    "Renewal: every completed order shows its renewal window (the CA's ARI window, else the\n"
+    "last third of the lifetime). With auto_renew=true the replacement order is placed\n"
+    "when due (renew_before), once per certificate, and linked both ways in lookup/order.";
 
 static const char role_list_help[] = "Lists the names of the configured roles.";
 

@@ -148,12 +148,42 @@ static int role_from_json(const cJSON *j, struct role **out, struct err *e)
     r->acme_profile = str_dup_member(j, "acme_profile");
     r->reuse_pending_orders =
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "reuse_pending_orders"));
+    r->auto_renew = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "auto_renew"));
+    const cJSON *rb = cJSON_GetObjectItemCaseSensitive(j, "renew_before");
+    struct err ignored;
+    if (cJSON_IsString(rb) && renew_before_parse(rb->valuestring, &r->renew_before,
+                                                 &ignored) < 0)
+        memset(&r->renew_before, 0, sizeof r->renew_before);   /* checked at write */
     if (!r->allowed_ip_ranges || !r->acme_profile || !r->name || !r->acme_account_name || !r->dns_provider_name || !r->dns_provider_type ||
         !r->allowed_domains || !r->allowed_challenge_types) {
         role_free(r);
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     *out = r;
+    return 0;
+}
+
+int renew_before_parse(const char *s, struct renew_before *out, struct err *e)
+{
+    struct err de;
+    size_t n = strlen(s);
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return 0;
+    if (s[n - 1] == '%') {
+        char *end = NULL;
+        long v = strtol(s, &end, 10);
+        if (n < 2 || s[0] < '0' || s[0] > '9' || end != s + n - 1 || v < 1 || v > 99)
+            return err_set(e, ERR_INVALID, "renew_before: \"%.32s\" is no percentage of the "
+                           "lifetime from 1%% to 99%%", s);
+        out->percent = (int)v;
+        return 0;
+    }
+    int64_t secs = 0;
+    if (s[0] == '-' || fw_parse_duration_seconds(s, &secs, &de) < 0 || secs <= 0)
+        return err_set(e, ERR_INVALID, "renew_before: \"%.32s\" is neither a positive "
+                       "duration (\"720h\") nor a percentage of the lifetime (\"30%%\")", s);
+    out->seconds = secs;
     return 0;
 }
 

@@ -125,6 +125,10 @@ void order_free(struct order *o)
     free(o->authzs);
     free(o->revocation_reason);
     free(o->profile);
+    free(o->renewal.explanation_url);
+    free(o->renewal.replaces_order_id);
+    free(o->renewal.replaced_by_order_id);
+    free(o->renewal.replaces_cert_id);
     free(o);
 }
 
@@ -133,7 +137,9 @@ static bool order_fill_empty(struct order *o)
 {
     char **fields[] = { &o->id, &o->role, &o->account, &o->csr, &o->key_type,
                         &o->last_error, &o->serial, &o->acme_url, &o->finalize_url,
-                        &o->cert_url, &o->revocation_reason, &o->profile };
+                        &o->cert_url, &o->revocation_reason, &o->renewal.explanation_url,
+                        &o->renewal.replaces_order_id, &o->renewal.replaced_by_order_id,
+                        &o->renewal.replaces_cert_id, &o->profile };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (!*fields[i] && !(*fields[i] = strdup("")))
             return false;
@@ -227,6 +233,25 @@ static cJSON *authz_to_json(const struct order_authz *a)
     return NULL;
 }
 
+/* The renewal block (issue 14 §1), stored as one object "renewal". */
+static cJSON *renewal_to_json(const struct order_renewal *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    bool ok = j && add_int(j, "window_start", r->window_start) &&
+              add_int(j, "window_end", r->window_end) &&
+              add_str(j, "explanation_url", r->explanation_url) &&
+              cJSON_AddBoolToObject(j, "ari", r->ari) && add_int(j, "renew_at", r->renew_at) &&
+              add_int(j, "check_at", r->check_at) && add_int(j, "checks", r->checks) &&
+              add_str(j, "replaces_order_id", r->replaces_order_id) &&
+              add_str(j, "replaced_by_order_id", r->replaced_by_order_id) &&
+              add_str(j, "replaces_cert_id", r->replaces_cert_id);
+    if (!ok) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
 cJSON *order_to_json(const struct order *o)
 {
     cJSON *j = cJSON_CreateObject();
@@ -249,6 +274,10 @@ cJSON *order_to_json(const struct order *o)
               add_int(j, "revocation_time", o->revocation_time) &&
               add_str(j, "revocation_reason", o->revocation_reason);
     ok = ok && add_str(j, "acme_profile", o->profile);
+    cJSON *rn = ok ? renewal_to_json(&o->renewal) : NULL;
+    ok = rn && cJSON_AddItemToObject(j, "renewal", rn);
+    if (!ok)
+        cJSON_Delete(rn);
     for (size_t i = 0; ok && i < o->n_identifiers; i++) {
         cJSON *s = cJSON_CreateString(o->identifiers[i]);
         ok = s && cJSON_AddItemToArray(ids, s);
@@ -363,10 +392,23 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->cert_url = get_str(j, "cert_url");
     o->revocation_reason = get_str(j, "revocation_reason");
     o->profile = get_str(j, "acme_profile");   /* absent in older orders: "" */
+    const cJSON *rn = cJSON_GetObjectItemCaseSensitive(j, "renewal");   /* absent: older */
+    o->renewal.window_start = get_int(rn, "window_start");
+    o->renewal.window_end = get_int(rn, "window_end");
+    o->renewal.explanation_url = get_str(rn, "explanation_url");
+    o->renewal.ari = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rn, "ari"));
+    o->renewal.renew_at = get_int(rn, "renew_at");
+    o->renewal.check_at = get_int(rn, "check_at");
+    o->renewal.checks = (int)get_int(rn, "checks");
+    o->renewal.replaces_order_id = get_str(rn, "replaces_order_id");
+    o->renewal.replaced_by_order_id = get_str(rn, "replaced_by_order_id");
+    o->renewal.replaces_cert_id = get_str(rn, "replaces_cert_id");
     /* Checked here: order_fill_empty below would turn a failed copy into "" silently. */
     char *const strs[] = { o->id, o->role, o->account, o->csr, o->key_type, o->last_error,
                            o->serial, o->acme_url, o->finalize_url, o->cert_url,
-                           o->revocation_reason, o->profile };
+                           o->revocation_reason, o->renewal.explanation_url,
+                           o->renewal.replaces_order_id, o->renewal.replaced_by_order_id,
+                           o->renewal.replaces_cert_id, o->profile };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (!strs[i])
             goto oom;

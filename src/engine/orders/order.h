@@ -131,6 +131,21 @@ struct order {
     char *revocation_reason;
     char *profile;               /* the role's acme_profile when the order was placed, sent
                                     in newOrder; "" the CA's default */
+    /* -- renewal (order_renew.c; issue 14 §1) -- */
+    struct order_renewal {
+        int64_t window_start, window_end;   /* the CA's ARI window, else the last third of
+                                               the lifetime; 0 until completed */
+        char *explanation_url;              /* ARI explanationURL, "" when none */
+        bool ari;                           /* the window came from the CA */
+        int64_t renew_at;                   /* the point chosen in the ARI window (RFC 9773
+                                               4.2: uniform random); 0 none */
+        int64_t check_at;                   /* next renewalInfo fetch (Retry-After) */
+        int checks;                         /* failed fetches in a row, for backoff */
+        char *replaces_order_id;            /* this order renews that one; "" none */
+        char *replaced_by_order_id;         /* claimed (stored) before the replacement is
+                                               created: at most one renewal per certificate */
+        char *replaces_cert_id;             /* ARI id sent as newOrder `replaces`; "" none */
+    } renewal;
 };
 
 /* A fresh order in status new, id and dates set, identifiers copied. *out is new. */
@@ -316,6 +331,34 @@ int order_ca_tidy_claim(struct engine *eng, struct fw_storage *s, const char *ke
 int order_ca_find(struct engine *eng, struct fw_storage *s, struct acme_client *c,
                   const struct order *o, struct acme_order *out, struct err *e);
 
+
+/* ---- renewal (order_renew.c; issue 14 §1) --------------------------------------------- */
+struct renew_before;   /* internal.h */
+
+/* The computed window of a certificate without ARI: the last third of its lifetime. */
+void order_renewal_default_window(int64_t not_before, int64_t not_after, int64_t *start,
+                                  int64_t *end);
+/* When the certificate is due for renewal: the role's renew_before (rb; NULL or zero: the
+ * default) counted back from not_after, else the point chosen in the ARI window, else the
+ * computed window's start. An ARI window that ends before the role's own point wins. */
+int64_t order_renewal_due(const struct order_renewal *rn, const struct renew_before *rb,
+                          int64_t not_before, int64_t not_after);
+/* A uniformly random second in [max(start, now), end); start when the range is empty. */
+int64_t order_renewal_pick(int64_t start, int64_t end, int64_t now);
+/* For an order about to be stored completed (its certificate already stored): sets the
+ * computed window, asks for an ARI fetch at once, writes renewal-watch/<id>. */
+int order_renewal_start(struct fw_storage *s, struct order *o, struct err *e);
+/* One look at a completed order, under its lock: keeps the window current (renewalInfo,
+ * honouring Retry-After) and, when the role renews automatically and it is due, places the
+ * replacement (claim first). *dirty when o must be saved; *next_ms (unix ms) the next
+ * look, 0 when the order is watched no more. */
+int order_renewal_tick(struct engine *eng, struct fw_storage *s, struct order *o, bool *dirty,
+                       int64_t *next_ms, struct err *e);
+/* The ids in renewal-watch/ (*ids new, never NULL on success). */
+int order_list_watched(struct fw_storage *s, char ***ids, struct err *e);
+/* Adds renewal_window_start, renewal_window_end, renewal_explanation_url,
+ * renewal_window_source, replaces_order_id, replaced_by_order_id to a reply. */
+bool order_renewal_view(const struct order *o, struct cJSON *j);
 
 /* What a worker has done since orders_start, for tests and benchmarks. */
 struct order_worker_stats {

@@ -250,8 +250,11 @@ static int step_new(struct advance *a, struct err *e)
     struct acme_order co;
     struct acme_reply rep;
     struct err ce;
-    struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers,
-                                  .profile = a->o->profile[0] ? a->o->profile : NULL };
+    struct acme_order_req req = {
+        .identifiers = (const char *const *)a->o->identifiers,
+        .profile = a->o->profile[0] ? a->o->profile : NULL,
+        .replaces = a->o->renewal.replaces_cert_id[0] ? a->o->renewal.replaces_cert_id : NULL,
+    };
     bool placed_before = a->o->ca_placing != 0;
     int rc = -1;
     memset(&co, 0, sizeof co);
@@ -726,6 +729,9 @@ static int on_valid(struct advance *a, const struct acme_order *co, struct err *
         rc = fail_order(a, msg, e);
         goto out;
     }
+    /* Watched for renewal from the moment it is completed (order_renew.c). */
+    if (order_renewal_start(a->s, a->o, e) < 0)
+        goto out;
     order_set_error(a->o, "");
     set_status(a, ORDER_COMPLETED);
     if (save(a, e) < 0)
@@ -917,7 +923,10 @@ int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int6
         }
         enum order_status before = a.o->status;
         bool more = false;
-        if (!order_status_terminal(before)) {
+        int64_t renew_next = 0;
+        if (before == ORDER_COMPLETED) {
+            rc = order_renewal_tick(eng, s, a.o, &a.dirty, &renew_next, e);
+        } else if (!order_status_terminal(before)) {
             rc = advance_step(&a, e);
             /* Keep going only while the status moves: a wait has set done. */
             more = rc == 0 && !a.done && a.o->status != before &&
@@ -925,9 +934,13 @@ int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int6
         }
         if (rc == 0)
             rc = dns_cleanup(&a, e);
-        next = order_status_terminal(a.o->status) ? 0
-               : a.next_ms > 0                    ? a.next_ms
-                                                  : a.o->next_work_date * 1000;
+        /* A completed order stays scheduled for its renewal: the first look right after
+         * completion, then when order_renewal_tick says. */
+        next = before == ORDER_COMPLETED             ? renew_next
+               : a.o->status == ORDER_COMPLETED      ? now_ms()
+               : order_status_terminal(a.o->status) ? 0
+               : a.next_ms > 0                       ? a.next_ms
+                                                     : a.o->next_work_date * 1000;
         keylock_release(&eng->order_locks, &hold);
         order_free(a.o);
         a.o = NULL;

@@ -292,7 +292,7 @@ int order_cert_reply(struct fw_storage *s, const struct order *o, const char *fo
         !cJSON_AddStringToObject(j, "not_before", order_time_str(nb, b1, sizeof b1)) ||
         !cJSON_AddStringToObject(j, "not_after", order_time_str(na, b2, sizeof b2)) ||
         !cJSON_AddStringToObject(j, "authority_key_id", aki ? aki : "") ||
-        !cJSON_AddStringToObject(j, "order_id", o->id))
+        !cJSON_AddStringToObject(j, "order_id", o->id) || !order_renewal_view(o, j))
         goto oom;
     if (!first_ca) {
         /* No chain from the CA: issuing_ca "" rather than garbage from add_formatted. */

@@ -190,7 +190,7 @@ cJSON *order_view_status(const struct order *o)
               add_time(j, "expires", o->expires) &&
               cJSON_AddStringToObject(j, "last_error", o->last_error) &&
               cJSON_AddStringToObject(j, "serial_number", o->serial) &&
-              add_challenges(j, o);
+              add_challenges(j, o) && order_renewal_view(o, j);
     if (!ok) {
         cJSON_Delete(j);
         return NULL;

@@ -221,6 +221,37 @@ static void scan_entry(struct order_worker *w, const char *entry)
     order_free(o);
 }
 
+/* The scan's part for issue 14: completed orders watched for renewal (renewal-watch/) that
+ * the schedule does not know are scheduled now (their tick says when to look next), and
+ * account keys due for rotation are rotated. Returns when the next key rotation is due
+ * (unix seconds, 0 none), so the scan after it comes on time rather than with the next
+ * rollback. Called without w->mu. */
+static int64_t scan_renewals(struct order_worker *w)
+{
+    struct fw_storage *s = w->eng->env.storage;
+    struct err e;
+    char **ids = NULL;
+    int64_t next_rotation = 0;
+    err_clear(&e);
+    if (order_list_watched(s, &ids, &e) < 0)
+        log_warn("engine", "renewal scan failed", "error", e.msg, NULL);
+    for (size_t i = 0; ids && ids[i]; i++) {
+        pthread_mutex_lock(&w->mu);
+        bool stop = w->stop;
+        if (!stop && !running(w, ids[i]) && find_item(w, ids[i]) == w->n_items &&
+            uuid7_valid(ids[i]))
+            schedule_locked(w, ids[i], mono_ms(), false);
+        pthread_mutex_unlock(&w->mu);
+        if (stop)
+            break;
+    }
+    fw_strv_free(ids);
+    err_clear(&e);
+    if (accounts_rotate_due(w->eng, s, &next_rotation, &e) < 0)
+        log_warn("engine", "account key rotation scan failed", "error", e.msg, NULL);
+    return next_rotation;
+}
+
 /* Called with w->mu held and scanning set by the caller; returns with it held. */
 static void worker_scan(struct order_worker *w)
 {
@@ -247,9 +278,12 @@ static void worker_scan(struct order_worker *w)
             scan_entry(w, entries[i]);
     }
     fw_strv_free(entries);
+    int64_t rotate_at = can_write ? scan_renewals(w) : 0;
 
     pthread_mutex_lock(&w->mu);
     w->stats.scans++;
+    if (rotate_at > 0 && mono_of_wall(rotate_at * 1000) < w->scan_at_ms)
+        w->scan_at_ms = mono_of_wall(rotate_at * 1000);
     w->can_write = can_write;
     if (!can_write) {
         w->n_items = 0;   /* another node does the work; the scan after promotion reloads */

@@ -48,7 +48,8 @@ static int lookup_cert(const struct fw_req *req, const struct fw_data *d, struct
         !cJSON_AddStringToObject(j, "order_id", o->id) ||
         !cJSON_AddStringToObject(j, "serial_number", serial) ||
         !cJSON_AddStringToObject(j, "not_before", order_time_str(nb, b1, sizeof b1)) ||
-        !cJSON_AddStringToObject(j, "not_after", order_time_str(na, b2, sizeof b2)))
+        !cJSON_AddStringToObject(j, "not_after", order_time_str(na, b2, sizeof b2)) ||
+        !order_renewal_view(o, j))
         goto oom;
     resp->data = j;
     j = NULL;
@@ -69,7 +70,10 @@ const struct fw_path path_lookup_cert = {
     .fields = cert_fields,
     .ops = { [FW_READ] = { lookup_cert, "Look a certificate up by serial number." } },
     .synopsis = "The order behind a certificate serial number.",
-    .description = "Serial numbers may use colons or hyphens.",
+    .description = "Serial numbers may use colons or hyphens. The reply includes the "
+                   "certificate's renewal window (renewal_window_start, renewal_window_end, "
+                   "renewal_explanation_url: the CA's ARI window, else the last third of the "
+                   "lifetime) and the renewal links of its order.",
 };
 
 static const struct fw_field order_fields[] = {
@@ -93,7 +97,9 @@ const struct fw_path path_lookup_order = {
     .fields = order_fields,
     .ops = { [FW_READ] = { lookup_order, "Look an order up by id, whatever its role." } },
     .synopsis = "An order by id.",
-    .description = "The same fields as the order status endpoint.",
+    .description = "The same fields as the order status endpoint, including the renewal "
+                   "window and links: replaces_order_id (the order this one renews) and "
+                   "replaced_by_order_id (its automatic renewal).",
 };
 
 static const struct fw_field no_fields[] = { { 0 } };
