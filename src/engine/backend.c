@@ -47,6 +47,7 @@ struct engine *engine_new(const struct fw_env *env, struct err *e)
     keylocks_init(&eng->order_locks);
     keylocks_init(&eng->account_locks);
     keylocks_init(&eng->role_locks);
+    atomic_init(&eng->dns_sweep_due, true);
     return eng;
 }
 
@@ -64,9 +65,12 @@ void engine_free(struct engine *eng)
 
 void engine_invalidate(struct engine *eng, const char *key)
 {
-    /* The only cache derived from storage: ACME clients, built from account/<name>. */
+    /* The only cache derived from storage: ACME clients, built from account/<name>. A
+     * record tracked by another node is for the sweep to know of. */
     if (eng && strncmp(key, "account/", 8) == 0)
         order_clients_drop(eng->clients, key + 8);
+    if (eng && strncmp(key, "dns-record/", 11) == 0)
+        dns_records_expect(eng);
 }
 
 static void *engine_setup(const struct fw_env *env, struct err *e)
@@ -90,14 +94,11 @@ static int engine_initialize(void *backend, const struct fw_env *env, struct err
     return 0;
 }
 
+/* Vault's rollback: one scan by the worker, which also sweeps dns-01 records when some may
+ * be left (so the rollback costs one SystemView call, not one here and one in the scan). */
 static int engine_periodic(const struct fw_req *req, struct err *e)
 {
-    if (orders_periodic(req, e) < 0)
-        return -1;
-    /* After a crash or restart: TXT records of orders that ended are removed here. */
-    if (!fw_sysview_can_write(req->sysview))
-        return 0;
-    return dns_records_sweep(req->backend, req->storage, e);
+    return orders_periodic(req, e);
 }
 
 static void engine_cleanup(void *backend)

@@ -64,6 +64,11 @@ struct engine {
     struct keylocks order_locks;    /* by order id: one advance or change at a time */
     struct keylocks account_locks;  /* by account name: account writes; role creates */
     struct keylocks role_locks;     /* by role name: role writes */
+    /* dns-record/ may hold entries the worker's scan should sweep: true at start (a crash
+     * may have left records), after a record is tracked, on promotion and on InvalidateKey
+     * of a dns-record/ key; false once a sweep left nothing. An idle mount without
+     * Vault-managed dns-01 then costs its scan and not one LIST more. */
+    atomic_bool dns_sweep_due;
 };
 
 /* A mount without its worker (orders_start starts it). NULL with *e set on failure. */
@@ -303,9 +308,12 @@ int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct
  * synced). */
 int dns_record_synced(struct fw_storage *s, const struct dns_record *rec, bool *done,
                       struct err *e);
-/* Periodic: removes records whose owner is an order that ended or is gone, or a test older
- * than a few minutes. */
-int dns_records_sweep(struct engine *eng, struct fw_storage *s, struct err *e);
+/* Says the next worker scan should sweep (a record is about to be tracked). eng NULL ok. */
+void dns_records_expect(struct engine *eng);
+/* Run by the worker's scan while eng->dns_sweep_due: removes records whose owner is an
+ * order that ended or is gone, or a test older than a few minutes. *left is true when
+ * entries remain (owners still running, failed removals): the next scan sweeps again. */
+int dns_records_sweep(struct engine *eng, struct fw_storage *s, bool *left, struct err *e);
 /* Removes every record of an owner (an order that just ended). */
 int dns_records_remove_owner(struct fw_storage *s, const char *owner, struct err *e);
 

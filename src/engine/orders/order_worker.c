@@ -16,7 +16,9 @@
  *    one per asker; only the scan asks the host whether this node may write (standby, DR or
  *    performance secondary: no work), once per scan;
  *  - a scan loads only orders the schedule does not know, so an idle mount costs a few
- *    storage LISTs per scan.
+ *    storage LISTs per scan (role-active/ and one per role with active orders), plus the
+ *    dns-01 record sweep's LIST while records may be left (eng->dns_sweep_due); Vault's
+ *    rollback asks for a scan and does nothing else.
  * Dangling role-active/ entries (no order behind them, older than DANGLING_AGE_MS) and
  * entries a crash left behind a terminal order are deleted by the scan. */
 #include <pthread.h>
@@ -225,6 +227,7 @@ static void worker_scan(struct order_worker *w)
 {
     struct err e;
     char **entries = NULL;
+    bool was_writer = w->can_write;
     w->stats.sysview_calls++;
     pthread_mutex_unlock(&w->mu);
 
@@ -246,9 +249,21 @@ static void worker_scan(struct order_worker *w)
             scan_entry(w, entries[i]);
     }
     fw_strv_free(entries);
+    if (can_write && !was_writer)
+        dns_records_expect(w->eng);   /* promoted: records the last active node tracked */
+    bool sweep = can_write && atomic_exchange(&w->eng->dns_sweep_due, false);
+    if (sweep) {
+        /* After a crash or restart: TXT records of orders that ended are removed here. */
+        bool left = true;
+        if (dns_records_sweep(w->eng, w->eng->env.storage, &left, &e) < 0)
+            log_warn("engine", "dns record sweep failed", "error", e.msg, NULL);
+        if (left)
+            dns_records_expect(w->eng);
+    }
 
     pthread_mutex_lock(&w->mu);
     w->stats.scans++;
+    w->stats.dns_sweeps += sweep;
     w->can_write = can_write;
     if (!can_write) {
         w->n_items = 0;   /* another node does the work; the scan after promotion reloads */
