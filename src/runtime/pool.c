@@ -14,6 +14,7 @@ struct pool {
     pthread_cond_t idle;     /* a job finished */
     struct pool_job *head, *tail;
     int running;             /* jobs being run right now */
+    uint64_t finished;       /* jobs run to the end since pool_new */
     bool stopping;
     int nthreads;
     pthread_t *threads;
@@ -37,6 +38,7 @@ static void *pool_main(void *arg)
         job->fn(job);
         pthread_mutex_lock(&p->mu);
         p->running--;
+        p->finished++;
         pthread_cond_broadcast(&p->idle);
     }
     pthread_mutex_unlock(&p->mu);
@@ -98,6 +100,14 @@ bool pool_drain(struct pool *p, int timeout_ms)
     bool idle = !p->head && !p->running;
     pthread_mutex_unlock(&p->mu);
     return idle;
+}
+
+uint64_t pool_finished(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint64_t n = p->finished;
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }
 
 void pool_free(struct pool *p)

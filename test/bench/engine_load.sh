@@ -204,11 +204,17 @@ curl -sS -o /dev/null -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1
 t1=$(date +%s%N)
 CLEANUP_MS=$(( (t1 - t0) / 1000000 ))
 PID=$(plugin_pid)
+# The plugin's exit is timed while the DELETE runs: Vault answers it only after clearing the
+# mount's storage key by key (thousands of orders here), which is the host's time, not ours.
 t0=$(date +%s%N)
-curl -sS -o /dev/null -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/sys/mounts/$M"
-for _ in $(seq 1 300); do kill -0 "$PID" 2>/dev/null || break; sleep 0.02; done
+curl -sS -o /dev/null -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" "$VAULT_ADDR/v1/sys/mounts/$M" &
+DEL_PID=$!
+for _ in $(seq 1 1500); do kill -0 "$PID" 2>/dev/null || break; sleep 0.02; done
 t1=$(date +%s%N)
+wait "$DEL_PID"
+t2=$(date +%s%N)
 EXIT_MS=$(( (t1 - t0) / 1000000 ))
+DELETE_MS=$(( (t2 - t0) / 1000000 ))
 kill -0 "$PID" 2>/dev/null && EXIT_MS="> $EXIT_MS (still running)"
 cleanup_extra
 SWITCH_PID=
@@ -245,3 +251,4 @@ printf '%-62s %s / %s ms   p99 < 5000 ms: %s\n' "3. 50 orders on the Pebble moun
 printf '%-62s %s s (the request'"'"'s own CA time bounds)\n' "3. rotate-key on the hung mount answered after" "$ROTATE_S"
 printf '%-62s %s ms   < 2000 ms: %s\n' "3. disabling the hung mount (Cleanup, worker in CA calls)" "$CLEANUP_MS" "$(within "$CLEANUP_MS" 2000)"
 printf '%-62s %s ms   < 2000 ms: %s\n' "3. disabling the last mount until the plugin exited" "$EXIT_MS" "$(within "${EXIT_MS%% *}" 2000)"
+printf '%-62s %s ms (the host clearing the mount'"'"'s storage)\n' "3. the DELETE of the last mount answered after" "$DELETE_MS"
