@@ -1,8 +1,10 @@
 /* dns.h: DNS providers for Vault-managed dns-01 (src/dns). A provider publishes and removes
  * TXT records in a zone it manages; shared code matches names against a provider's
  * `identifiers` patterns, parses server addresses and checks that a record is visible on
- * the servers that answer for its zone. The layer knows DNS, RFC 2136 and the Route 53 API;
- * it never knows Vault, storage or orders.
+ * the servers that answer for its zone. The layer knows DNS, RFC 2136, the Route 53 API and
+ * Azure Resource Manager with its OAuth tokens; it never knows Vault, storage or orders.
+ * State that outlives a call (bearer tokens) belongs to the mount and is passed in
+ * (struct dns_ctx).
  *
  * A provider's configuration is a JSON object holding every field of its type, secrets
  * included (the engine loads it from seal-wrapped storage and never logs it). Providers
@@ -16,6 +18,7 @@
 #ifndef PKIEXT_DNS_H
 #define PKIEXT_DNS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,9 +27,33 @@
 
 struct cJSON;
 
+/* A cache of bearer tokens (OAuth access tokens of the cloud providers), owned by one mount
+ * (struct engine) and passed to every provider call in struct dns_ctx: src/dns keeps no
+ * state of its own. A token is kept per provider configuration and purpose until shortly
+ * before it expires; it is never used for a configuration whose stored document changed
+ * (each entry holds a SHA-256 fingerprint of the configuration it was fetched for, so an
+ * update on another node is noticed too), and dns_token_cache_drop forgets a
+ * configuration's tokens at once when this node updates or deletes it. Tokens are wiped
+ * (OPENSSL_cleanse) when dropped, replaced or freed. Thread-safe; concurrent calls for the
+ * same token wait for one fetch. */
+struct dns_token_cache;
+/* NULL when out of memory. */
+struct dns_token_cache *dns_token_cache_new(void);
+/* Wipes and frees every token. NULL ok; no call may be using the cache. */
+void dns_token_cache_free(struct dns_token_cache *c);
+/* Forgets the tokens of configuration <type>/<name> (updated or deleted). NULL c ok. */
+void dns_token_cache_drop(struct dns_token_cache *c, const char *type, const char *name);
+
+/* What a provider call may use besides its configuration: state owned by the mount making
+ * the call. A zeroed context is valid (no cache: a token per call; never cancelled). */
+struct dns_ctx {
+    struct dns_token_cache *tokens;  /* the mount's; NULL: fetch a token for every call */
+    const atomic_bool *stopping;     /* set when the mount stops: retry waits end early */
+};
+
 /* One provider type: a row of dns_provider_types (one file per type in src/dns). */
 struct dns_provider_type {
-    const char *type;            /* "rfc2136", "aws-route53" */
+    const char *type;            /* "rfc2136", "aws-route53", "azure-dns" */
     const char *default_ttl;     /* as a duration string, "60s" */
     /* Checks the type's own fields of a configuration about to be stored; may fill
      * defaults. ERR_INVALID naming the field. No network. */
@@ -34,14 +61,15 @@ struct dns_provider_type {
     /* Adds `value` to the TXT RRset at fqdn (absolute, with the trailing dot), keeping
      * other values; adding a value that is already there changes nothing. *change is set
      * to a new string the type's `synced` understands, or left NULL. */
-    int (*publish)(const struct cJSON *cfg, const char *fqdn, const char *value, int64_t ttl,
-                   char **change, struct err *e);
+    int (*publish)(const struct dns_ctx *ctx, const struct cJSON *cfg, const char *fqdn,
+                   const char *value, int64_t ttl, char **change, struct err *e);
     /* Removes `value` from the TXT RRset at fqdn; a value that is not there is success. */
-    int (*remove)(const struct cJSON *cfg, const char *fqdn, const char *value, int64_t ttl,
-                  struct err *e);
+    int (*remove)(const struct dns_ctx *ctx, const struct cJSON *cfg, const char *fqdn,
+                  const char *value, int64_t ttl, struct err *e);
     /* NULL when a published change is live at once. Else *done says whether the change
      * `change` (from publish) has reached every server of the provider. */
-    int (*synced)(const struct cJSON *cfg, const char *change, bool *done, struct err *e);
+    int (*synced)(const struct dns_ctx *ctx, const struct cJSON *cfg, const char *change,
+                  bool *done, struct err *e);
 };
 
 /* NULL-terminated table of the supported types. */
@@ -53,6 +81,7 @@ const char *dns_provider_type_names(char *buf, size_t cap);
 
 extern const struct dns_provider_type dns_type_rfc2136;
 extern const struct dns_provider_type dns_type_route53;
+extern const struct dns_provider_type dns_type_azure;
 
 /* ---- names and patterns (name.c) ----------------------------------------------------- */
 

@@ -32,4 +32,53 @@ int dns_tsig_exchange(const struct dns_server *srv, ldns_pkt *q, const struct dn
 /* A string field of a configuration; "" when absent. Borrowed. */
 const char *dns_cfg_str(const struct cJSON *cfg, const char *field);
 
+/* ---- bearer tokens (token.c; the cache itself is declared in dns.h) ------------------- */
+
+/* Fetches a fresh token for cfg: *token new (the caller of dns_token_get owns the copy it
+ * gets; the cache wipes its own), *lifetime_s how long it is valid from now (seconds). */
+typedef int (*dns_token_fetch_fn)(const struct dns_ctx *ctx, const struct cJSON *cfg,
+                                  void *arg, char **token, int64_t *lifetime_s,
+                                  struct err *e);
+/* cfg's token for `purpose` (a short word naming what the token is for, e.g. "arm"): the
+ * cached one while it has more than a margin of its lifetime left (a fifth, at most 5
+ * minutes), else one from fetch, cached when ctx->tokens is set. *token is new: release it
+ * with dns_secret_free. cfg must hold "type" and "name" (every stored configuration does). */
+int dns_token_get(const struct dns_ctx *ctx, const struct cJSON *cfg, const char *purpose,
+                  dns_token_fetch_fn fetch, void *arg, char **token, struct err *e);
+/* Forgets cfg's token for purpose (the service refused it: expired or revoked early). */
+void dns_token_forget(const struct dns_ctx *ctx, const struct cJSON *cfg, const char *purpose);
+/* Wipes (OPENSSL_cleanse) and frees a NUL-terminated secret. NULL ok. */
+void dns_secret_free(char *s);
+
+/* ---- JSON over HTTPS for the cloud providers (http.c) -------------------------------- */
+
+struct dns_http_req {
+    const char *method;           /* "GET", "PUT", ... */
+    const char *url;
+    const char *const *headers;   /* "Name: value", NULL-terminated; may be NULL */
+    const char *body;             /* NULL: none */
+    const char *bearer;           /* sent as "Authorization: Bearer <it>" when set */
+    long timeout_s;               /* whole call; 0: 20 s */
+};
+struct dns_http_reply {
+    long status;
+    char *body;                   /* NUL-terminated, owned; "" when empty */
+    size_t len;
+    char etag[256];               /* the ETag header, as sent ("" when none) */
+    int64_t retry_after_s;        /* Retry-After in seconds, -1 when absent */
+};
+void dns_http_reply_clear(struct dns_http_reply *r);
+/* One call. ERR_RETRY when no reply came (connection refused, timeout). */
+int dns_http(const struct dns_http_req *q, struct dns_http_reply *r, struct err *e);
+/* dns_http, tried again while the service answers 429 or 5xx or does not answer: after
+ * Retry-After (capped at 10 s) when it sends one, else 1, 2, 4 s; at most 4 tries and
+ * about 20 s of waiting, ending early when ctx->stopping is set. The last reply is
+ * returned (status may still be 429/5xx: the caller words the error). */
+int dns_http_retry(const struct dns_ctx *ctx, const struct dns_http_req *q,
+                   struct dns_http_reply *r, struct err *e);
+/* The reply as JSON (NULL when it is not), cJSON_Delete. */
+struct cJSON *dns_http_json(const struct dns_http_reply *r);
+/* s percent-encoded for a URL path segment or form value (RFC 3986 unreserved kept). */
+void dns_url_escape(const char *s, char *out, size_t cap);
+
 #endif

@@ -196,15 +196,15 @@ static int update(const cJSON *cfg, const char *fqdn, const char *value, int64_t
     return rc;
 }
 
-static int rfc2136_publish(const cJSON *cfg, const char *fqdn, const char *value, int64_t ttl,
-                           char **change, struct err *e)
+static int rfc2136_publish(const struct dns_ctx *ctx, const cJSON *cfg, const char *fqdn,
+                           const char *value, int64_t ttl, char **change, struct err *e)
 {
     *change = NULL;
     return update(cfg, fqdn, value, ttl, true, e);
 }
 
-static int rfc2136_remove(const cJSON *cfg, const char *fqdn, const char *value, int64_t ttl,
-                          struct err *e)
+static int rfc2136_remove(const struct dns_ctx *ctx, const cJSON *cfg, const char *fqdn,
+                          const char *value, int64_t ttl, struct err *e)
 {
     return update(cfg, fqdn, value, ttl, false, e);
 }

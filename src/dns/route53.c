@@ -235,8 +235,8 @@ static int with_zone(const cJSON *cfg, struct r53 *r, const char *fqdn, char *zo
     return find_zone(r, fqdn, zone, cap, e);
 }
 
-static int r53_publish(const cJSON *cfg, const char *fqdn, const char *value, int64_t ttl,
-                       char **change, struct err *e)
+static int r53_publish(const struct dns_ctx *ctx, const cJSON *cfg, const char *fqdn,
+                       const char *value, int64_t ttl, char **change, struct err *e)
 {
     struct r53 r;
     char zone[200], vals[MAX_VALUES + 1][130];
@@ -263,8 +263,8 @@ out:
     return rc;
 }
 
-static int r53_remove(const cJSON *cfg, const char *fqdn, const char *value, int64_t ttl,
-                      struct err *e)
+static int r53_remove(const struct dns_ctx *ctx, const cJSON *cfg, const char *fqdn,
+                      const char *value, int64_t ttl, struct err *e)
 {
     struct r53 r;
     char zone[200], vals[MAX_VALUES + 1][130];
@@ -300,7 +300,8 @@ out:
     return rc;
 }
 
-static int r53_synced(const cJSON *cfg, const char *change, bool *done, struct err *e)
+static int r53_synced(const struct dns_ctx *ctx, const cJSON *cfg, const char *change,
+                      bool *done, struct err *e)
 {
     struct r53 r;
     char path[300], st[32];

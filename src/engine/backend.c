@@ -4,9 +4,11 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "orders/order.h"
 
 /* The path table joins three NULL-terminated lists defined in other files (accounts,
@@ -40,7 +42,14 @@ struct engine *engine_new(const struct fw_env *env, struct err *e)
         return NULL;
     }
     eng->env = *env;
+    eng->dns_tokens = dns_token_cache_new();
+    if (!eng->dns_tokens) {
+        free(eng);
+        err_set(e, ERR_INTERNAL, "engine setup: out of memory");
+        return NULL;
+    }
     if (order_clients_new(&eng->clients, e) < 0) {
+        dns_token_cache_free(eng->dns_tokens);
         free(eng);
         return NULL;
     }
@@ -48,6 +57,7 @@ struct engine *engine_new(const struct fw_env *env, struct err *e)
     keylocks_init(&eng->account_locks);
     keylocks_init(&eng->role_locks);
     atomic_init(&eng->dns_sweep_due, true);
+    keylocks_init(&eng->reuse_locks);
     return eng;
 }
 
@@ -57,18 +67,28 @@ void engine_free(struct engine *eng)
         return;
     orders_stop(eng);
     order_clients_free(eng->clients);
+    dns_token_cache_free(eng->dns_tokens);
     keylocks_destroy(&eng->order_locks);
     keylocks_destroy(&eng->account_locks);
     keylocks_destroy(&eng->role_locks);
+    keylocks_destroy(&eng->reuse_locks);
     free(eng);
 }
 
 void engine_invalidate(struct engine *eng, const char *key)
 {
-    /* The only cache derived from storage: ACME clients, built from account/<name>. A
-     * record tracked by another node is for the sweep to know of. */
+    /* The caches derived from storage: ACME clients, built from account/<name>, and DNS
+     * provider tokens, fetched with dns-provider/<type>/<name>. */
     if (eng && strncmp(key, "account/", 8) == 0)
         order_clients_drop(eng->clients, key + 8);
+    size_t pl = strlen(DNS_CONFIG_PREFIX);
+    const char *slash = strncmp(key, DNS_CONFIG_PREFIX, pl) == 0 ? strchr(key + pl, '/') : NULL;
+    if (eng && slash) {
+        char type[64];
+        snprintf(type, sizeof type, "%.*s", (int)(slash - key - pl), key + pl);
+        dns_config_forget(eng, type, slash + 1);
+    }
+    /* A record tracked by another node is for the sweep to know of. */
     if (eng && strncmp(key, "dns-record/", 11) == 0)
         dns_records_expect(eng);
 }
@@ -127,7 +147,8 @@ static const char engine_help[] =
     "  role/:name/order/:id/...    status, challenge, fulfilled-challenge, fetch-cert, revoke\n"
     "  role/:name/cached           the newest cached certificate for identifiers\n"
     "  lookup/...                  certificates by serial, orders by id\n"
-    "  config/dns/<type>/:name     DNS providers (rfc2136, aws-route53) for Vault-managed dns-01\n"
+    "  config/dns/<type>/:name     DNS providers (rfc2136, aws-route53, azure-dns) for\n"
+    "                              Vault-managed dns-01\n"
     "  dns/test/workflow           test a DNS provider with a real TXT record\n"
     "\n"
     "All state lives in Vault storage; account keys, generated private keys and DNS\n"

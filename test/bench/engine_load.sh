@@ -134,7 +134,7 @@ procs_cpu; p1=$PROCS_CPU
 C2_CA=$(per "$((r1 - r0))" "$N2")
 C2_READS=$(per "$(( $(cval "$c1" storage_get) + $(cval "$c1" storage_list) - $(cval "$c0" storage_get) - $(cval "$c0" storage_list) ))" "$N2")
 C2_CPU=$(cpu_split "$p0" "$p1" "$(result "$E2E_TMP/f2.out" fulfil_wall_s)" "$N2")
-sleep 5
+sleep 10   # the plugin trims its heap after 5 s without requests (src/runtime/heap.c)
 RSS_DONE=$(rss_mb)
 step "2. a second batch of $N2: placed (100 at a time), then fulfilled at once"
 # Placed 100 at a time: Pebble's in-memory store deadlocked twice here with 1,000 NewOrders
@@ -144,7 +144,7 @@ drv -tag "b2-$RUN" place -n "$N2" -c 100 -poll 3s -out "$E2E_TMP/placed2.txt" > 
     fail "placing the second $N2 orders failed"
 RSS_ACTIVE2=$(rss_mb)
 drv fulfil -in "$E2E_TMP/placed2.txt" -poll 1s > "$E2E_TMP/f2b.out" || fail "fulfilling the second batch failed"
-sleep 5
+sleep 10
 RSS_DONE2=$(rss_mb)
 # What the allocator holds against what is in use (glibc's malloc_stats, its stderr pointed
 # at a file for the call), then the RSS once free memory is given back (malloc_trim).

@@ -8,6 +8,8 @@
 # plugin at each DNS step. Then the Route 53 provider against moto with its signature checks
 # on (test/dns/route53.sh), and the AWS credential chain: shared credentials file with
 # AWS_PROFILE, IMDSv2 (test/dns/aws_chain.sh, restarting the host with another environment).
+# The azure-dns provider against the local Azure stand-in (test/dns/azure.sh), whose zone
+# az.test BIND serves.
 # Prints "ok - "/"not ok - " lines and "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -21,14 +23,17 @@ source test/e2e/lib.sh
 source test/lib/named.sh
 # shellcheck source=test/lib/moto.sh
 source test/lib/moto.sh
+# shellcheck source=test/lib/azure.sh
+source test/lib/azure.sh
 PY=$MOTO_VENV/bin/python
 
 e2e_require named "apt-get install bind9" || { e2e_finish; exit 1; }
 e2e_require dig "apt-get install bind9-dnsutils" || { e2e_finish; exit 1; }
 e2e_require nsupdate "apt-get install bind9-dnsutils" || { e2e_finish; exit 1; }
-stop_all() { [ -n "${BRIDGE_PID:-}" ] && kill "$BRIDGE_PID" 2>/dev/null; [ -n "${IMDS_PID:-}" ] && kill "$IMDS_PID" 2>/dev/null; moto_stop; named_stop; e2e_cleanup; }
+stop_all() { [ -n "${BRIDGE_PID:-}" ] && kill "$BRIDGE_PID" 2>/dev/null; [ -n "${IMDS_PID:-}" ] && kill "$IMDS_PID" 2>/dev/null; azure_stop; moto_stop; named_stop; e2e_cleanup; }
 trap stop_all EXIT
-named_start || { not_ok "BIND did not start"; e2e_finish; exit 1; }
+NAMED_EXTRA_ZONES="az.test" named_start || { not_ok "BIND did not start"; e2e_finish; exit 1; }
+azure_start || { not_ok "the local Azure server did not start"; e2e_finish; exit 1; }
 # Signature and IAM checks on after the five IAM calls of moto_setup.py (test/lib/moto.sh).
 MOTO_AUTH_AFTER=5 moto_start || { not_ok "moto_server did not start"; e2e_finish; exit 1; }
 # The AWS side first (moto's first calls are unauthenticated), then the plugin's environment:
@@ -40,7 +45,7 @@ export AWS_ACCESS_KEY_ID=$(printf '%s' "$AWS_SETUP" | jq -r .access_key_id)
 export AWS_SECRET_ACCESS_KEY=$(printf '%s' "$AWS_SETUP" | jq -r .secret_access_key)
 export PEBBLE_DNS_SERVER=$NAMED_ADDR
 # The host runs under env -i: the plugin sees only what HOST_SERVER_ENV passes.
-HOST_SERVER_ENV="AWS_ENDPOINT_URL_ROUTE_53=$MOTO_URL AWS_ENDPOINT_URL_STS=$MOTO_URL AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
+HOST_SERVER_ENV="AWS_ENDPOINT_URL_ROUTE_53=$MOTO_URL AWS_ENDPOINT_URL_STS=$MOTO_URL AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY $AZ_ENV"
 e2e_start || { e2e_finish; exit 1; }
 e2e_pebble_start || { e2e_finish; exit 1; }
 trap stop_all EXIT
@@ -110,8 +115,8 @@ bad() {   # PATH JSON WORD WHAT
 base="\"nameserver\":\"$NAMED_ADDR\",\"tsig_key_name\":\"k\",\"tsig_secret\":\"$NAMED_SECRET_sha256\""
 vault POST "$M/config/dns/bogus-type/x" '{"identifiers":"a.test"}'
 expect_error_mentions "type" "unknown provider type"
-vault POST "$M/config/dns/azure-dns/x" '{"identifiers":"a.test"}'
-expect_error_mentions "not supported" "azure-dns refused clearly"
+vault POST "$M/config/dns/google-cloud-dns/x" '{"identifiers":"a.test"}'
+expect_error_mentions "not supported" "google-cloud-dns refused clearly"
 vault LIST "$M/config/dns"
 expect_true '.data.keys | map(select(startswith("bogus") or startswith("azure"))) | length == 0' "unknown types stored nothing"
 bad config/dns/rfc2136/b1 "{$base}" "identifiers" "identifiers missing"
@@ -148,6 +153,7 @@ vault POST "$M/dns/test/workflow" '{"identifier":"a.example.test","provider_type
 expect_error_mentions "provider_name" "workflow with a missing provider"
 
 source test/dns/orders.sh
+source test/dns/azure.sh
 source test/dns/route53.sh
 source test/dns/crash.sh
 source test/dns/aws_chain.sh

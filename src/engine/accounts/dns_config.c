@@ -16,11 +16,16 @@ static const char *const rfc2136_secrets[] = { "tsig_secret", NULL };
 static const char *const route53_fields[] = { "access_key_id", "region", "hosted_zone_id",
                                               "assume_role_arn", "external_id", NULL };
 static const char *const route53_secrets[] = { "secret_access_key", NULL };
+static const char *const azure_fields[] = { "zone_name", "resource_group_name", "client_id",
+                                            "tenant_id", "subscription_id", "environment",
+                                            NULL };
+static const char *const azure_secrets[] = { "client_secret", NULL };
 
-/* One row per supported type (azure-dns and google-cloud-dns join here). */
+/* One row per supported type (google-cloud-dns joins here). */
 static const struct dns_kind kinds[] = {
     { &dns_type_rfc2136, rfc2136_fields, rfc2136_secrets },
     { &dns_type_route53, route53_fields, route53_secrets },
+    { &dns_type_azure, azure_fields, azure_secrets },
 };
 
 const struct dns_kind *dns_kind_find(const char *type)
@@ -36,12 +41,18 @@ int dns_kind_check(const char *field, const char *type, struct err *e)
     char names[200];
     if (dns_kind_find(type))
         return 0;
-    if (strcmp(type, "azure-dns") == 0 || strcmp(type, "google-cloud-dns") == 0)
+    if (strcmp(type, "google-cloud-dns") == 0)
         return err_set(e, ERR_INVALID, "%s: DNS provider type %s is not supported by this "
                        "release (supported: %s)", field, type,
                        dns_provider_type_names(names, sizeof names));
     return err_set(e, ERR_INVALID, "%s: unknown DNS provider type \"%.64s\" (supported: %s)",
                    field, type, dns_provider_type_names(names, sizeof names));
+}
+
+void dns_config_forget(struct engine *eng, const char *type, const char *name)
+{
+    if (eng)
+        dns_token_cache_drop(eng->dns_tokens, type, name);
 }
 
 int dns_config_load(struct fw_storage *s, const char *type, const char *name, cJSON **out,

@@ -195,6 +195,7 @@ static int config_write(const struct fw_req *req, const struct fw_data *d, struc
     /* One put, seal-wrapped: a refused write leaves the old configuration or none. */
     if (fw_storage_put_json(req->storage, key, cfg, true, e) < 0)
         goto out;
+    dns_config_forget(req->backend, k->impl->type, fw_data_str(d, "name"));
     log_info("engine", is_new ? "dns provider created" : "dns provider updated", "type",
              k->impl->type, "name", fw_data_str(d, "name"), NULL);
     rc = config_reply(k, cfg, &resp->data, e);
@@ -244,7 +245,10 @@ static int config_delete(const struct fw_req *req, const struct fw_data *d, stru
                        names);
     }
     fw_strv_free(roles);
-    return req->storage->del(req->storage->ctx, key, e);
+    if (req->storage->del(req->storage->ctx, key, e) < 0)
+        return -1;
+    dns_config_forget(req->backend, k->impl->type, fw_data_str(d, "name"));
+    return 0;
 }
 
 static int config_list_type(const struct fw_req *req, const struct fw_data *d,
@@ -405,10 +409,9 @@ static int workflow(const struct fw_req *req, const struct fw_data *d, struct fw
     snprintf(rec.value, sizeof rec.value, "vault-dns-test-%s", uuid);
     bool omit = fw_data_bool(d, "omit_cleanup");
 
-    dns_records_expect(req->backend);   /* omit_cleanup, or a failed removal: swept later */
-    if (dns_record_publish(req->storage, &rec, &le) < 0) {
+    if (dns_record_publish(req->backend, req->storage, &rec, &le) < 0) {
         snprintf(msg, sizeof msg, "creating the test record failed: %s", le.msg);
-        (void)dns_record_remove(req->storage, &rec, &le);
+        (void)dns_record_remove(req->backend, req->storage, &rec, &le);
         rc = workflow_reply(d, fqdn, false, msg, resp, e);
         goto out;
     }
@@ -423,7 +426,7 @@ static int workflow(const struct fw_req *req, const struct fw_data *d, struct fw
     bool visible = false, synced = false;
     useconds_t pause = 200 * 1000;
     for (;;) {
-        if (!synced && dns_record_synced(req->storage, &rec, &synced, &le) < 0) {
+        if (!synced && dns_record_synced(req->backend, req->storage, &rec, &synced, &le) < 0) {
             snprintf(missing, sizeof missing, "%.500s", le.msg);
             synced = false;
         }
@@ -446,7 +449,7 @@ static int workflow(const struct fw_req *req, const struct fw_data *d, struct fw
                  "visible on %s (%s)", (long long)limit, fqdn, asked[0] ? asked : "any server",
                  missing[0] ? missing : synced ? "not seen" : "the provider's change is not in sync");
     }
-    if (!omit && dns_record_remove(req->storage, &rec, &le) < 0 && visible) {
+    if (!omit && dns_record_remove(req->backend, req->storage, &rec, &le) < 0 && visible) {
         snprintf(msg, sizeof msg, "the record was created and visible on %s, but deleting it "
                  "failed: %s", asked, le.msg);
         visible = false;
@@ -523,6 +526,42 @@ static const struct fw_field route53_fields[] = {
     { 0 }
 };
 
+static const char *const azure_environments[] = { "AzurePublic", "AzureChina",
+                                                  "AzureGovernment", NULL };
+
+static const struct fw_field azure_fields[] = {
+    { "name", FW_TYPE_STRING, .required = true, .desc = "Name of the provider configuration." },
+    { "identifiers", FW_TYPE_COMMA_STRING_SLICE, .required = true, .desc = dns_identifiers_desc },
+    { "ttl", FW_TYPE_DURATION, .def = "60s", .desc = "TTL of the TXT records Vault creates." },
+    { "propagation_timeout", FW_TYPE_DURATION, .def = "5m", .desc = dns_timeout_desc },
+    { "nameserver", FW_TYPE_STRING, .desc = dns_nameserver_desc },
+    { "zone_name", FW_TYPE_STRING, .required = true,
+      .desc = "The Azure DNS zone holding the records (e.g. example.com)." },
+    { "resource_group_name", FW_TYPE_STRING, .required = true,
+      .desc = "The resource group of the zone." },
+    { "subscription_id", FW_TYPE_STRING,
+      .desc = "The subscription of the resource group (a GUID). With a managed identity it "
+              "may be empty: the machine's subscription is asked of the instance metadata "
+              "service." },
+    { "tenant_id", FW_TYPE_STRING,
+      .desc = "The Entra ID (Azure AD) tenant of the app registration: a GUID or the "
+              "directory's domain. Required with client_secret." },
+    { "client_id", FW_TYPE_STRING,
+      .desc = "The application (client) ID. With client_secret: the app registration that "
+              "logs in (client credentials). Without: a user-assigned managed identity; "
+              "empty: the machine's system-assigned identity." },
+    { "client_secret", FW_TYPE_STRING,
+      .desc = "The app registration's client secret (its value). Write-only: never returned. "
+              "Empty: the managed identity of the machine Vault runs on, through the "
+              "instance metadata service." },
+    { "environment", FW_TYPE_STRING, .def = "AzurePublic", .allowed = azure_environments,
+      .desc = "The Azure cloud: AzurePublic (login.microsoftonline.com, "
+              "management.azure.com), AzureChina (login.chinacloudapi.cn, "
+              "management.chinacloudapi.cn) or AzureGovernment (login.microsoftonline.us, "
+              "management.usgovcloudapi.net)." },
+    { 0 }
+};
+
 static const struct fw_field name_only_fields[] = {
     { "name", FW_TYPE_STRING, .required = true, .desc = "Name of the provider configuration." },
     { 0 }
@@ -535,7 +574,7 @@ static const struct fw_field workflow_fields[] = {
     { "identifier", FW_TYPE_STRING, .required = true,
       .desc = "A name the provider may manage; the record is _acme-challenge.<identifier>." },
     { "provider_type", FW_TYPE_STRING, .required = true, .allowed = provider_types_enum,
-      .desc = "aws-route53 or rfc2136 (azure-dns and google-cloud-dns: not in this release)." },
+      .desc = "aws-route53, azure-dns or rfc2136 (google-cloud-dns: not in this release)." },
     { "provider_name", FW_TYPE_STRING, .required = true, .desc = "Name of the configuration." },
     { "omit_cleanup", FW_TYPE_BOOL, .def = "false",
       .desc = "Leave the test TXT record in place." },
@@ -551,7 +590,8 @@ static const char dns_help[] =
     "way, and the role must allow dns-01. Matched identifiers are published, checked for\n"
     "propagation and removed after validation by Vault (status vault-challenge-fulfillment,\n"
     "then vault-challenge-propagating); the others wait for fulfilled-challenge as before.\n"
-    "Secrets (tsig_secret, secret_access_key) are stored seal-wrapped and never returned.\n"
+    "Secrets (tsig_secret, secret_access_key, client_secret) are stored seal-wrapped and\n"
+    "never returned.\n"
     "Deleting a configuration a role links is refused.";
 
 static const char workflow_help[] =
@@ -586,6 +626,28 @@ static const struct fw_path path_route53 = {
                                        "role links it)." },
     },
     .synopsis = "AWS Route 53 provider for Vault-managed dns-01.",
+    .description = dns_help,
+};
+
+static const struct fw_path path_azure = {
+    .pattern = "config/dns/azure-dns/(?<name>[^/]+)",
+    .fields = azure_fields,
+    .ops = {
+        [FW_READ] = { config_read, "Read an Azure DNS provider (secrets omitted)." },
+        [FW_CREATE] = { config_write, "Create an Azure DNS provider." },
+        [FW_UPDATE] = { config_write, "Create or update an Azure DNS provider." },
+        [FW_DELETE] = { config_delete, "Delete an Azure DNS provider (refused while a role "
+                                       "links it)." },
+    },
+    .synopsis = "Azure DNS provider for Vault-managed dns-01.",
+    .description = dns_help,
+};
+
+static const struct fw_path path_azure_list = {
+    .pattern = "config/dns/azure-dns/?",
+    .fields = no_fields,
+    .ops = { [FW_LIST] = { config_list_type, "List Azure DNS providers." } },
+    .synopsis = "List Azure DNS providers.",
     .description = dns_help,
 };
 
@@ -641,6 +703,6 @@ static const struct fw_path path_workflow = {
 };
 
 const struct fw_path *const dns_paths[] = {
-    &path_list_all, &path_rfc2136_list, &path_route53_list, &path_rfc2136, &path_route53,
-    &path_unknown_type, &path_workflow, NULL
+    &path_list_all, &path_rfc2136_list, &path_route53_list, &path_azure_list, &path_rfc2136,
+    &path_route53, &path_azure, &path_unknown_type, &path_workflow, NULL
 };

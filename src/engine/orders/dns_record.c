@@ -78,19 +78,34 @@ static int provider_of(struct fw_storage *s, const struct dns_record *rec,
     return dns_config_load(s, rec->type, rec->name, cfg, e);
 }
 
-int dns_record_publish(struct fw_storage *s, struct dns_record *rec, struct err *e)
+/* The provider call context of a mount (zeroed without one). */
+static struct dns_ctx ctx_of(struct engine *eng)
 {
+    struct dns_ctx c = { 0 };
+    if (eng) {
+        c.tokens = eng->dns_tokens;
+        c.stopping = &eng->stopping;
+    }
+    return c;
+}
+
+int dns_record_publish(struct engine *eng, struct fw_storage *s, struct dns_record *rec,
+                       struct err *e)
+{
+    struct dns_ctx ctx = ctx_of(eng);
     const struct dns_kind *k = NULL;
     cJSON *cfg = NULL;
     char *change = NULL;
     if (provider_of(s, rec, &k, &cfg, e) < 0)
         return -1;
-    /* Tracked first: from here on, a crash leaves an entry the sweep acts on. */
+    /* Tracked first: from here on, a crash leaves an entry the sweep acts on (and the
+     * worker's next scan sweeps: omit_cleanup, a failed removal, an order that ended). */
+    dns_records_expect(eng);
     int rc = record_store(s, rec, e);
     if (rc == 0) {
         log_info("engine", "publishing dns-01 TXT record", "provider",
                  k->impl->type, "name", rec->name, "record", rec->fqdn, NULL);
-        rc = k->impl->publish(cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), &change, e);
+        rc = k->impl->publish(&ctx, cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), &change, e);
     }
     if (rc == 0 && change) {
         snprintf(rec->change, sizeof rec->change, "%s", change);
@@ -101,8 +116,10 @@ int dns_record_publish(struct fw_storage *s, struct dns_record *rec, struct err 
     return rc;
 }
 
-int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct err *e)
+int dns_record_remove(struct engine *eng, struct fw_storage *s, const struct dns_record *rec,
+                      struct err *e)
 {
+    struct dns_ctx ctx = ctx_of(eng);
     const struct dns_kind *k = NULL;
     cJSON *cfg = NULL;
     char key[200];
@@ -117,7 +134,7 @@ int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct
                  "provider", rec->type, "name", rec->name, "record", rec->fqdn, NULL);
         return s->del(s->ctx, key, e);
     }
-    int rc = k->impl->remove(cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), e);
+    int rc = k->impl->remove(&ctx, cfg, rec->fqdn, rec->value, dns_config_ttl(cfg), e);
     cJSON_Delete(cfg);
     if (rc < 0)
         return -1;
@@ -126,9 +143,10 @@ int dns_record_remove(struct fw_storage *s, const struct dns_record *rec, struct
     return s->del(s->ctx, key, e);
 }
 
-int dns_record_synced(struct fw_storage *s, const struct dns_record *rec, bool *done,
-                      struct err *e)
+int dns_record_synced(struct engine *eng, struct fw_storage *s, const struct dns_record *rec,
+                      bool *done, struct err *e)
 {
+    struct dns_ctx ctx = ctx_of(eng);
     const struct dns_kind *k = dns_kind_find(rec->type);
     *done = true;
     if (!k || !k->impl->synced || !rec->change[0])
@@ -136,12 +154,13 @@ int dns_record_synced(struct fw_storage *s, const struct dns_record *rec, bool *
     cJSON *cfg = NULL;
     if (dns_config_load(s, rec->type, rec->name, &cfg, e) < 0)
         return -1;
-    int rc = k->impl->synced(cfg, rec->change, done, e);
+    int rc = k->impl->synced(&ctx, cfg, rec->change, done, e);
     cJSON_Delete(cfg);
     return rc;
 }
 
-int dns_records_remove_owner(struct fw_storage *s, const char *owner, struct err *e)
+int dns_records_remove_owner(struct engine *eng, struct fw_storage *s, const char *owner,
+                             struct err *e)
 {
     char prefix[100], **slots = NULL;
     int rc = 0;
@@ -153,7 +172,7 @@ int dns_records_remove_owner(struct fw_storage *s, const char *owner, struct err
         struct err le;
         if (dns_record_load(s, owner, slots[i], &rec, &le) < 0)
             continue;
-        if (dns_record_remove(s, &rec, &le) < 0) {
+        if (dns_record_remove(eng, s, &rec, &le) < 0) {
             log_warn("engine", "removing a dns-01 TXT record failed; will retry", "owner",
                      owner, "record", rec.fqdn, "error", le.msg, NULL);
             *e = le;
@@ -212,7 +231,7 @@ int dns_records_sweep(struct engine *eng, struct fw_storage *s, bool *left, stru
             continue;
         }
         struct err le;
-        if (dns_records_remove_owner(s, owner, &le) < 0) {
+        if (dns_records_remove_owner(eng, s, owner, &le) < 0) {
             log_warn("engine", "dns record sweep", "owner", owner, "error", le.msg, NULL);
             *left = true;
         }

@@ -260,7 +260,8 @@ static int step_new(struct advance *a, struct err *e)
     struct acme_order co;
     struct acme_reply rep;
     struct err ce;
-    struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers };
+    struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers,
+                                  .profile = a->o->profile[0] ? a->o->profile : NULL };
     bool placed_before = a->o->ca_placing != 0;
     int rc = -1;
     memset(&co, 0, sizeof co);
@@ -536,8 +537,7 @@ static int step_dns_publish(struct advance *a, struct err *e)
 {
     struct order_dns_result r;
     /* Stored first: the status says records may exist before any is sent. */
-    dns_records_expect(a->eng);
-    if (save(a, e) < 0 || order_dns_publish(a->s, a->o, &r, e) < 0)
+    if (save(a, e) < 0 || order_dns_publish(a->eng, a->s, a->o, &r, e) < 0)
         return -1;
     a->dirty = true;
     if (r.outcome != ORDER_DNS_DONE)
@@ -552,7 +552,7 @@ static int step_dns_publish(struct advance *a, struct err *e)
 static int step_dns_check(struct advance *a, struct err *e)
 {
     struct order_dns_result r;
-    if (order_dns_check(a->s, a->o, &r, e) < 0)
+    if (order_dns_check(a->eng, a->s, a->o, &r, e) < 0)
         return -1;
     a->dirty = true;
     if (r.outcome != ORDER_DNS_DONE)
@@ -992,7 +992,7 @@ static int advance_step(struct advance *a, struct err *e)
 static int dns_cleanup(struct advance *a, struct err *e)
 {
     bool changed = false;
-    order_dns_cleanup(a->s, a->o, &changed);
+    order_dns_cleanup(a->eng, a->s, a->o, &changed);
     if (changed)
         a->dirty = true;
     return save(a, e);

@@ -115,8 +115,8 @@ static void outcome(struct order_dns_result *r, enum order_dns_outcome o, const 
     snprintf(r->msg, sizeof r->msg, fmt, a1, a2, a3);
 }
 
-int order_dns_publish(struct fw_storage *s, struct order *o, struct order_dns_result *r,
-                      struct err *e)
+int order_dns_publish(struct engine *eng, struct fw_storage *s, struct order *o,
+                      struct order_dns_result *r, struct err *e)
 {
     memset(r, 0, sizeof *r);
     for (size_t i = 0; i < o->n_authzs; i++) {
@@ -127,7 +127,7 @@ int order_dns_publish(struct fw_storage *s, struct order *o, struct order_dns_re
             continue;
         if (record_for(o, i, &rec, e) < 0)
             return -1;
-        if (dns_record_publish(s, &rec, &le) < 0) {
+        if (dns_record_publish(eng, s, &rec, &le) < 0) {
             if (le.kind == ERR_INTERNAL) {
                 *e = le;
                 return -1;
@@ -158,8 +158,8 @@ static void mark_fulfilled(struct order_authz *a)
     }
 }
 
-int order_dns_check(struct fw_storage *s, struct order *o, struct order_dns_result *r,
-                    struct err *e)
+int order_dns_check(struct engine *eng, struct fw_storage *s, struct order *o,
+                    struct order_dns_result *r, struct err *e)
 {
     bool all = true;
     memset(r, 0, sizeof *r);
@@ -199,7 +199,7 @@ int order_dns_check(struct fw_storage *s, struct order *o, struct order_dns_resu
         char asked[600] = "", missing[600] = "";
         struct dns_server servers[9];
         size_t ns = 0;
-        if (dns_record_synced(s, &rec, &synced, &le) < 0) {
+        if (dns_record_synced(eng, s, &rec, &synced, &le) < 0) {
             snprintf(missing, sizeof missing, "%.500s", le.msg);
         } else if (!synced) {
             snprintf(missing, sizeof missing, "the provider reports the change as not yet in "
@@ -250,7 +250,8 @@ int order_dns_check(struct fw_storage *s, struct order *o, struct order_dns_resu
     return 0;
 }
 
-void order_dns_cleanup(struct fw_storage *s, struct order *o, bool *changed)
+void order_dns_cleanup(struct engine *eng, struct fw_storage *s, struct order *o,
+                       bool *changed)
 {
     bool terminal = order_status_terminal(o->status);
     *changed = false;
@@ -265,7 +266,7 @@ void order_dns_cleanup(struct fw_storage *s, struct order *o, bool *changed)
             continue;
         snprintf(slot, sizeof slot, "%zu", i);
         if (dns_record_load(s, o->id, slot, &rec, &le) == 0 &&
-            dns_record_remove(s, &rec, &le) < 0) {
+            dns_record_remove(eng, s, &rec, &le) < 0) {
             log_warn("engine", "removing a dns-01 TXT record failed; will retry", "order_id",
                      o->id, "record", rec.fqdn, "error", le.msg, NULL);
             continue;
