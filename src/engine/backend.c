@@ -64,6 +64,10 @@ struct engine *engine_new(const struct fw_env *env, struct err *e)
     keylocks_init(&eng->order_locks);
     keylocks_init(&eng->account_locks);
     keylocks_init(&eng->role_locks);
+    atomic_init(&eng->dns_sweep_due, true);
+    atomic_init(&eng->rotation_check_at, 0);
+    atomic_init(&eng->tidy_check_at, 0);
+    atomic_init(&eng->renewal_scan_due, true);
     keylocks_init(&eng->reuse_locks);
     return eng;
 }
@@ -99,6 +103,22 @@ void engine_invalidate(struct engine *eng, const char *key)
         snprintf(type, sizeof type, "%.*s", (int)(slash - key - pl), key + pl);
         dns_config_forget(eng, type, slash + 1);
     }
+    /* A record tracked by another node is for the sweep to know of. */
+    if (eng && strncmp(key, "dns-record/", 11) == 0)
+        dns_records_expect(eng);
+    engine_recheck(eng, key);
+}
+
+void engine_recheck(struct engine *eng, const char *key)
+{
+    if (!eng)
+        return;
+    if (!key || strncmp(key, "account/", 8) == 0)
+        atomic_store(&eng->rotation_check_at, 0);
+    if (!key || strcmp(key, TIDY_AUTO_KEY) == 0 || strcmp(key, TIDY_STATUS_KEY) == 0)
+        atomic_store(&eng->tidy_check_at, 0);
+    if (!key || strncmp(key, "renewal-watch/", 14) == 0)
+        atomic_store(&eng->renewal_scan_due, true);
 }
 
 static void *engine_setup(const struct fw_env *env, struct err *e)
@@ -122,17 +142,14 @@ static int engine_initialize(void *backend, const struct fw_env *env, struct err
     return 0;
 }
 
+/* Vault's rollback: one scan by the worker, which also sweeps dns-01 records when some may
+ * be left (so the rollback costs one SystemView call, not one here and one in the scan). */
 static int engine_periodic(const struct fw_req *req, struct err *e)
 {
     if (orders_periodic(req, e) < 0)
         return -1;
     /* A tidy run a crash or restart interrupted resumes here; auto-tidy starts here. */
-    if (tidy_periodic(req, e) < 0)
-        return -1;
-    /* After a crash or restart: TXT records of orders that ended are removed here. */
-    if (!fw_sysview_can_write(req->sysview))
-        return 0;
-    return dns_records_sweep(req->backend, req->storage, e);
+    return tidy_periodic(req, e);
 }
 
 static void engine_cleanup(void *backend)

@@ -72,6 +72,19 @@ struct engine {
                                        with reuse_pending_orders (order_reuse.c) */
     struct order_waits *waits;      /* role/:name/issue calls waiting on their orders */
     struct tidy *tidy;              /* the tidy run's thread and cancel flag */
+    /* dns-record/ may hold entries the worker's scan should sweep: true at start (a crash
+     * may have left records), after a record is tracked, on promotion and on InvalidateKey
+     * of a dns-record/ key; false once a sweep left nothing. An idle mount without
+     * Vault-managed dns-01 then costs its scan and not one LIST more. */
+    atomic_bool dns_sweep_due;
+    /* The same for the scan's other periodic work, so that an idle mount's rollback costs
+     * its scan and nothing more: the wall time (unix s) from which the scan looks through
+     * account/ for due key rotations, and from which the rollback looks at tidy-status and
+     * config/auto-tidy (0: at the next chance; INT64_MAX: not until something changes);
+     * and whether renewal-watch/ may hold orders the schedule lacks. Writes and
+     * invalidations of what they read, and a promotion, reset them (engine_recheck). */
+    _Atomic int64_t rotation_check_at, tidy_check_at;
+    atomic_bool renewal_scan_due;
 };
 
 /* A mount without its worker (orders_start starts it). NULL with *e set on failure. */
@@ -359,9 +372,17 @@ int dns_record_remove(struct engine *eng, struct fw_storage *s, const struct dns
  * synced). */
 int dns_record_synced(struct engine *eng, struct fw_storage *s, const struct dns_record *rec,
                       bool *done, struct err *e);
-/* Periodic: removes records whose owner is an order that ended or is gone, or a test older
- * than a few minutes. */
-int dns_records_sweep(struct engine *eng, struct fw_storage *s, struct err *e);
+/* Says the next worker scan should sweep (dns_record_publish calls it before it tracks a
+ * record). eng NULL ok. */
+void dns_records_expect(struct engine *eng);
+/* backend.c: the periodic work whose inputs may have changed (after a promotion, all of
+ * it) is done at the next scan or rollback. key: the storage key written or invalidated,
+ * NULL for everything. */
+void engine_recheck(struct engine *eng, const char *key);
+/* Run by the worker's scan while eng->dns_sweep_due: removes records whose owner is an
+ * order that ended or is gone, or a test older than a few minutes. *left is true when
+ * entries remain (owners still running, failed removals): the next scan sweeps again. */
+int dns_records_sweep(struct engine *eng, struct fw_storage *s, bool *left, struct err *e);
 /* Removes every record of an owner (an order that just ended). */
 int dns_records_remove_owner(struct engine *eng, struct fw_storage *s, const char *owner,
                              struct err *e);

@@ -16,6 +16,7 @@ struct pool {
     pthread_cond_t idle;     /* a job finished */
     struct pool_job *head, *tail;
     int running;             /* jobs being run right now */
+    uint64_t finished;       /* jobs run to the end since pool_new */
     bool stopping;
     int key_limit;           /* keyed jobs of one key running at once; 0: no limit */
     /* [nthreads]: a copy of the key of the job thread i runs ("" none); a copy, because
@@ -82,6 +83,7 @@ static void *pool_main(void *arg)
         bool keyed = p->running_keys[slot][0] != '\0';
         p->running_keys[slot][0] = '\0';
         p->running--;
+        p->finished++;
         if (keyed && p->head)   /* a job held back by its key's limit may start now */
             pthread_cond_broadcast(&p->work);
         pthread_cond_broadcast(&p->idle);
@@ -166,6 +168,14 @@ bool pool_drain(struct pool *p, int timeout_ms)
     bool idle = !p->head && !p->running;
     pthread_mutex_unlock(&p->mu);
     return idle;
+}
+
+uint64_t pool_finished(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint64_t n = p->finished;
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }
 
 void pool_free(struct pool *p)

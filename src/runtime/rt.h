@@ -90,6 +90,18 @@ void pool_submit_keyed(struct pool *p, struct pool_job *job, const char *key);
 bool pool_drain(struct pool *p, int timeout_ms);
 /* Stops and joins the threads (after pool_drain returned true), frees the pool. */
 void pool_free(struct pool *p);
+/* Jobs run to the end so far (a measure of activity). */
+uint64_t pool_finished(struct pool *p);
+
+/* ---- heap.c: memory back to the system after a burst ------------------------------------ */
+
+/* Owned by the signal thread, which ticks it once a second. */
+struct heap_watch {
+    uint64_t seen;     /* pool jobs finished at the last tick */
+    int quiet_ticks;   /* ticks since that number last moved */
+    bool freed_since;  /* work ran since the last trim */
+};
+void heap_tick(struct heap_watch *h, uint64_t finished);
 
 /* ---- broker.c: ConnInfos received on plugin.GRPCBroker/StartStream ------------------- */
 

@@ -2,7 +2,8 @@
  * storage and SystemView: a start costs one scan and one SystemView call, N wake-ups cause
  * at most one scan per due time and no reloads of known orders, a kick while an order is
  * being advanced is never lost (and a burst of kicks is one more advance, not one each),
- * and a dangling role-active/ entry is removed. */
+ * and a dangling role-active/ entry is removed. Vault's rollback, through the backend's
+ * periodic handler, costs one scan and nothing else on an idle mount. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "engine.h"
 #include "../../src/engine/internal.h"
 #include "../../src/engine/orders/order.h"
 #include "memstore.h"
@@ -32,12 +34,18 @@ struct counted {
     int order_gets;        /* get("order/...") */
     int active_lists;      /* list("role-active/") */
     int dels;
+    int gets, puts, lists; /* every get, put, list */
+    int dns_lists;         /* list("dns-record/") */
+    /* Held by a test to stop scans at their list("role-active/"), so that a burst of
+     * wake-ups cannot straddle scans that a fast machine finishes in between. */
+    pthread_mutex_t gate;
 };
 
 static int c_get(void *ctx, const char *key, char **val, size_t *len, struct err *e)
 {
     struct counted *c = ctx;
     pthread_mutex_lock(&c->mu);
+    c->gets++;
     if (strncmp(key, "order/", 6) == 0)
         c->order_gets++;
     pthread_mutex_unlock(&c->mu);
@@ -48,6 +56,9 @@ static int c_put(void *ctx, const char *key, const char *val, size_t len, bool w
                  struct err *e)
 {
     struct counted *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    c->puts++;
+    pthread_mutex_unlock(&c->mu);
     return c->inner->put(c->inner->ctx, key, val, len, wrap, e);
 }
 
@@ -64,9 +75,17 @@ static int c_list(void *ctx, const char *prefix, char ***keys, struct err *e)
 {
     struct counted *c = ctx;
     pthread_mutex_lock(&c->mu);
-    if (strcmp(prefix, "role-active/") == 0)
+    c->lists++;
+    bool gated = strcmp(prefix, "role-active/") == 0;
+    if (gated)
         c->active_lists++;
+    if (strcmp(prefix, "dns-record/") == 0)
+        c->dns_lists++;
     pthread_mutex_unlock(&c->mu);
+    if (gated) {
+        pthread_mutex_lock(&c->gate);
+        pthread_mutex_unlock(&c->gate);
+    }
     return c->inner->list(c->inner->ctx, prefix, keys, e);
 }
 
@@ -101,6 +120,7 @@ static void fixture_init(struct fixture *f)
     memset(f, 0, sizeof *f);
     f->store.inner = memstore_new();
     pthread_mutex_init(&f->store.mu, NULL);
+    pthread_mutex_init(&f->store.gate, NULL);
     f->store.iface = (struct fw_storage){ &f->store, c_get, c_put, c_del, c_list };
     f->sv.replication_state = sv_replication;
     sv_calls = 0;
@@ -179,11 +199,14 @@ static void test_one_scan_per_due_time(void **state)
     assert_int_equal(counted_get(&f.store, &f.store.active_lists), 1);
 
     /* N rollbacks in a burst: the due time is "now" for all of them, so one scan (two if
-     * the burst straddles a running scan), and no order is loaded again. */
+     * a scan was already running; the gate holds the burst's first one at its LIST, so a
+     * fast machine cannot finish scans in between), and no order is loaded again. */
     struct fw_req req = { .backend = f.eng, .storage = &f.store.iface, .sysview = &f.sv };
     struct err e;
+    pthread_mutex_lock(&f.store.gate);   /* the burst's first scan waits at its LIST */
     for (int i = 0; i < WAKEUPS; i++)
         assert_int_equal(orders_periodic(&req, &e), 0);
+    pthread_mutex_unlock(&f.store.gate);
     wait_scans(&f, 2);
     usleep(500 * 1000);   /* time for any further (wrong) scans to show */
     st = stats(&f);
@@ -204,6 +227,83 @@ static void test_one_scan_per_due_time(void **state)
     st = stats(&f);
     assert_int_equal(st.scans, scans);
     assert_true(st.advances >= 1);
+    fixture_free(&f);
+}
+
+static int sv_count(void)
+{
+    pthread_mutex_lock(&sv_mu);
+    int n = sv_calls;
+    pthread_mutex_unlock(&sv_mu);
+    return n;
+}
+
+/* Every counted storage operation and SystemView call so far, as one number each. */
+struct costs {
+    int gets, puts, lists, dels, dns_lists, sv;
+};
+
+static struct costs costs_now(struct fixture *f)
+{
+    pthread_mutex_lock(&f->store.mu);
+    struct costs c = { f->store.gets, f->store.puts, f->store.lists, f->store.dels,
+                       f->store.dns_lists, 0 };
+    pthread_mutex_unlock(&f->store.mu);
+    c.sv = sv_count();
+    return c;
+}
+
+enum { IDLE_ROLLBACKS = 5 };
+
+/* An idle mount (orders waiting on the user, no dns-01 records) under Vault's rollback,
+ * through the backend's periodic handler as the host calls it: per rollback one scan, that
+ * is one SystemView call and the role-active/ LISTs (the folder and its one role), and no
+ * other storage operation. The dns-01 record sweep's LIST comes only while records may be
+ * left: once at start, once after a record is tracked. */
+static void test_idle_rollback_costs_one_scan(void **state)
+{
+    (void)state;
+    struct fixture f;
+    struct err e;
+    fixture_init(&f);
+    for (int i = 0; i < 20; i++)
+        add_waiting_order(&f, NULL);
+    fixture_start(&f);
+    wait_scans(&f, 1);
+    /* The first rollback also looks once at tidy-status and config/auto-tidy (a run to
+     * resume, auto-tidy due); with neither, not again until they are written. */
+    struct fw_req req = { .backend = f.eng, .storage = &f.store.iface, .sysview = &f.sv };
+    assert_int_equal(engine_backend.periodic(&req, &e), 0);
+    wait_scans(&f, 2);
+    usleep(100 * 1000);
+    struct costs c0 = costs_now(&f);
+    assert_int_equal(c0.dns_lists, 1);   /* the start's sweep: a crash may have left some */
+
+    for (int i = 1; i <= IDLE_ROLLBACKS; i++) {
+        assert_int_equal(engine_backend.periodic(&req, &e), 0);
+        wait_scans(&f, 2 + (uint64_t)i);
+    }
+    usleep(200 * 1000);   /* time for any further (wrong) work to show */
+    struct costs c1 = costs_now(&f);
+    assert_int_equal(stats(&f).scans, 2 + IDLE_ROLLBACKS);
+    assert_int_equal(c1.sv - c0.sv, IDLE_ROLLBACKS);
+    assert_int_equal(c1.lists - c0.lists, 2 * IDLE_ROLLBACKS);
+    assert_int_equal(c1.dns_lists - c0.dns_lists, 0);
+    assert_int_equal(c1.gets - c0.gets, 0);
+    assert_int_equal(c1.puts - c0.puts, 0);
+    assert_int_equal(c1.dels - c0.dels, 0);
+
+    /* A record tracked (here: only announced): the next scan sweeps, the one after not. */
+    dns_records_expect(f.eng);
+    assert_int_equal(engine_backend.periodic(&req, &e), 0);
+    wait_scans(&f, 3 + IDLE_ROLLBACKS);
+    assert_int_equal(engine_backend.periodic(&req, &e), 0);
+    wait_scans(&f, 4 + IDLE_ROLLBACKS);
+    usleep(100 * 1000);
+    struct costs c2 = costs_now(&f);
+    assert_int_equal(c2.dns_lists - c1.dns_lists, 1);
+    assert_int_equal(c2.sv - c1.sv, 2);
+    assert_int_equal(stats(&f).dns_sweeps, 2);
     fixture_free(&f);
 }
 
@@ -356,6 +456,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_scan_per_due_time),
+        cmocka_unit_test(test_idle_rollback_costs_one_scan),
         cmocka_unit_test(test_kick_while_advancing_is_not_lost),
         cmocka_unit_test(test_dangling_entry_removed),
         cmocka_unit_test(test_stop_is_prompt),

@@ -593,8 +593,12 @@ static int account_write(const struct fw_req *req, const struct fw_data *d,
     acct_unlock(req, &hold);
     /* A new key_rotation_period is planned by the worker's next scan: ask for it now. */
     struct err ignored;
-    if (rc == 0 && fw_data_present(d, "key_rotation_period"))
+    if (rc == 0 && fw_data_present(d, "key_rotation_period")) {
+        char key[300];
+        snprintf(key, sizeof key, "account/%s", name);
+        engine_recheck(req->backend, key);
         orders_periodic(req, &ignored);
+    }
     return rc;
 }
 

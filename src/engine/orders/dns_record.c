@@ -98,7 +98,9 @@ int dns_record_publish(struct engine *eng, struct fw_storage *s, struct dns_reco
     char *change = NULL;
     if (provider_of(s, rec, &k, &cfg, e) < 0)
         return -1;
-    /* Tracked first: from here on, a crash leaves an entry the sweep acts on. */
+    /* Tracked first: from here on, a crash leaves an entry the sweep acts on (and the
+     * worker's next scan sweeps: omit_cleanup, a failed removal, an order that ended). */
+    dns_records_expect(eng);
     int rc = record_store(s, rec, e);
     if (rc == 0) {
         log_info("engine", "publishing dns-01 TXT record", "provider",
@@ -199,27 +201,40 @@ static bool owner_done(struct fw_storage *s, const char *owner)
     return done;
 }
 
-int dns_records_sweep(struct engine *eng, struct fw_storage *s, struct err *e)
+void dns_records_expect(struct engine *eng)
+{
+    if (eng)
+        atomic_store(&eng->dns_sweep_due, true);
+}
+
+int dns_records_sweep(struct engine *eng, struct fw_storage *s, bool *left, struct err *e)
 {
     char **owners = NULL;
+    *left = false;
     if (s->list(s->ctx, "dns-record/", &owners, e) < 0)
         return -1;
     for (size_t i = 0; owners && owners[i]; i++) {
         char owner[64];
         size_t len = strlen(owners[i]);
         if (len < 2 || owners[i][len - 1] != '/' || len >= sizeof owner)
-            continue;
+            continue;   /* not an owner folder: nothing a later sweep could do either */
         snprintf(owner, sizeof owner, "%.*s", (int)(len - 1), owners[i]);
-        if (!owner_done(s, owner))
+        if (!owner_done(s, owner)) {
+            *left = true;
             continue;
+        }
         /* An order being advanced right now holds its lock: leave it to that thread. */
         struct keylock hold = { 0 };
         bool is_order = uuid7_valid(owner);
-        if (is_order && eng && !keylock_try(&eng->order_locks, owner, &hold))
+        if (is_order && eng && !keylock_try(&eng->order_locks, owner, &hold)) {
+            *left = true;
             continue;
+        }
         struct err le;
-        if (dns_records_remove_owner(eng, s, owner, &le) < 0)
+        if (dns_records_remove_owner(eng, s, owner, &le) < 0) {
             log_warn("engine", "dns record sweep", "owner", owner, "error", le.msg, NULL);
+            *left = true;
+        }
         if (is_order && eng)
             keylock_release(&eng->order_locks, &hold);
     }

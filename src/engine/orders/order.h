@@ -366,6 +366,7 @@ struct order_worker_stats {
     uint64_t scan_loads;     /* orders loaded by scans */
     uint64_t sysview_calls;  /* "may this node write?" asked of the host */
     uint64_t advances;       /* order_advance calls */
+    uint64_t dns_sweeps;     /* dns-record/ sweeps (scans while records may be left) */
     size_t scheduled;        /* orders in the schedule now */
 };
 void order_worker_stats(struct engine *eng, struct order_worker_stats *out);

@@ -9,14 +9,24 @@
  *   submitted..fetching  -> reconciled against the CA's view of the order:
  *       pending    fetch the authorizations (tokens, key authorizations), tell the CA about
  *                  challenges the user fulfilled; awaiting-challenge-fulfillment while some
- *                  identifier still needs the user, else processing-challenge
- *       ready      finalize with the CSR (rebuilt from the stored key, or the submitted one)
+ *                  identifier still needs the user, else processing-challenge (where a
+ *                  still-pending order is only polled: its authorizations are read again
+ *                  when it turns ready or invalid)
+ *       ready      finalize with the CSR (rebuilt from the stored key, or the submitted one);
+ *                  valid in the reply: on as below, else fetching-certificate
  *       processing fetching-certificate, look again soon
  *       valid      download, store cert/<serial>, completed
  *       invalid    error (the failed challenge's problem in last_error) or expired
+ *   notify-acme-server-challenges-completed (the user fulfilled a challenge) -> the CA is
+ *                  told straight away from the stored authorizations, without reading the
+ *                  order first (step_notify); anything unexpected is reconciled as above
+ *
+ * So an http-01 order costs the CA, from fulfilled-challenge on, the ACME minimum: the
+ * response, polls until ready, finalize, polls until valid, the download.
  *
  * Reconciling against the CA rather than trusting the stored status is what makes a crash
- * between "the CA did it" and "we stored it" harmless: the next run sees where the CA is. */
+ * between "the CA did it" and "we stored it" harmless: the next run sees where the CA is
+ * (a crash after a response, before it was stored, repeats the response: harmless). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,8 +440,11 @@ static int sync_authzs(struct advance *a, char *problem, size_t plen, struct err
     return 0;
 }
 
-/* Tells the CA about challenges the user fulfilled and we have not reported yet. */
-static int respond_fulfilled(struct advance *a, struct err *e)
+/* Tells the CA about challenges the user fulfilled and we have not reported yet. 1 when a
+ * CA call failed (already handled: order stored). With `shortcut` (step_notify: the CA's
+ * view was not read first), a refusal the CA did not ask to retry returns 2 and changes
+ * nothing, so the caller can read the CA's view and report what it finds. */
+static int respond_fulfilled(struct advance *a, bool shortcut, struct err *e)
 {
     for (size_t i = 0; i < a->o->n_authzs; i++) {
         struct order_authz *az = &a->o->authzs[i];
@@ -448,6 +461,11 @@ static int respond_fulfilled(struct advance *a, struct err *e)
             memset(&rep, 0, sizeof rep);
             err_clear(&ce);
             if (acme_respond_challenge(a->client, c->url, &out, &rep, &ce) < 0) {
+                if (shortcut && ce.kind != ERR_RETRY && ce.kind != ERR_INTERNAL &&
+                    !order_worker_stopping(a->eng)) {
+                    acme_reply_clear(&rep);
+                    return 2;
+                }
                 char what[400];
                 snprintf(what, sizeof what, "asking the CA to validate %s for %s", c->type,
                          az->identifier);
@@ -547,6 +565,44 @@ static int step_dns_check(struct advance *a, struct err *e)
     return save(a, e);
 }
 
+static int settle_responded(struct advance *a, const struct acme_reply *rep, struct err *e);
+
+/* Whether every authorization was read from the CA (identifier and challenges known), so
+ * the order can be driven from what is stored: not an order fresh from newOrder, whose
+ * authorizations are bare URLs. */
+static bool authzs_known(const struct order *o)
+{
+    if (o->n_authzs == 0)
+        return false;
+    for (size_t i = 0; i < o->n_authzs; i++) {
+        const struct order_authz *az = &o->authzs[i];
+        if (!az->identifier[0] || (strcmp(az->status, "valid") != 0 && az->n_challenges == 0))
+            return false;
+    }
+    return true;
+}
+
+static int step_reconcile(struct advance *a, struct err *e);
+
+/* notify-acme-server-challenges-completed: tell the CA about the fulfilled challenges at
+ * once. The order and its authorizations were read from the CA when the order began to
+ * wait on the user, and each response carries the challenge's status, so reading them
+ * again first would only double the CA requests of the busiest step (ACME needs the
+ * response, then polls until ready). Anything unexpected goes the long way, through the
+ * CA's view of the order (step_reconcile): authorizations never read, or a response the CA
+ * refused (an order it expired or invalidated meanwhile, say). */
+static int step_notify(struct advance *a, struct err *e)
+{
+    if (!authzs_known(a->o))
+        return step_reconcile(a, e);
+    int rc = respond_fulfilled(a, true, e);
+    if (rc == 2)
+        return step_reconcile(a, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    return settle_responded(a, NULL, e);
+}
+
 /* The CA order is pending: which identifiers still need the user? */
 static int on_pending(struct advance *a, const struct acme_reply *rep, struct err *e)
 {
@@ -559,10 +615,16 @@ static int on_pending(struct advance *a, const struct acme_reply *rep, struct er
     rc = dns_plan(a, e);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    rc = respond_fulfilled(a, e);
+    rc = respond_fulfilled(a, false, e);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
+    return settle_responded(a, rep, e);
+}
 
+/* After the responses: awaiting-challenge-fulfillment while some identifier still needs the
+ * user, else processing-challenge; stored. */
+static int settle_responded(struct advance *a, const struct acme_reply *rep, struct err *e)
+{
     bool waiting_on_user = false, in_flight = false;
     for (size_t i = 0; i < a->o->n_authzs; i++) {
         struct order_authz *az = &a->o->authzs[i];
@@ -635,6 +697,33 @@ out:
     return rc;
 }
 
+/* Marks every stored authorization valid, with the challenge we responded to. */
+static int authzs_mark_valid(struct advance *a, struct err *e)
+{
+    for (size_t i = 0; i < a->o->n_authzs; i++) {
+        struct order_authz *az = &a->o->authzs[i];
+        char **fields[1 + 8];
+        size_t n = 0;
+        fields[n++] = &az->status;
+        for (size_t k = 0; k < az->n_challenges && n < sizeof fields / sizeof fields[0]; k++)
+            if (az->challenges[k].responded)
+                fields[n++] = &az->challenges[k].status;
+        for (size_t f = 0; f < n; f++) {
+            if (strcmp(*fields[f], "valid") == 0)
+                continue;
+            char *v = strdup("valid");
+            if (!v)
+                return err_set(e, ERR_INTERNAL, "order %s: out of memory", a->o->id);
+            free(*fields[f]);
+            *fields[f] = v;
+            a->dirty = true;
+        }
+    }
+    return 0;
+}
+
+static int on_valid(struct advance *a, const struct acme_order *co, struct err *e);
+
 static int on_ready(struct advance *a, struct err *e)
 {
     char problem[600];
@@ -648,9 +737,10 @@ static int on_ready(struct advance *a, struct err *e)
     memset(&rep, 0, sizeof rep);
     err_clear(&ce);
 
-    /* Refresh the authorizations first so the status reply shows them valid (and a
-     * pre-authorized order, which skipped pending, gets its list). */
-    rc = sync_authzs(a, problem, sizeof problem, e);
+    /* The status reply should show the authorizations valid: a ready order's are all valid
+     * (RFC 8555 7.1.6), so known ones are marked so here; a pre-authorized order, which
+     * skipped pending, reads its list from the CA. */
+    rc = authzs_known(a->o) ? authzs_mark_valid(a, e) : sync_authzs(a, problem, sizeof problem, e);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (order_csr_der(a, &der, &len, &ce) < 0) {
@@ -667,8 +757,16 @@ static int on_ready(struct advance *a, struct err *e)
         rc = ca_failed(a, "finalizing the order with the CA", &ce, &rep, e);
         goto out;
     }
+    if (co.status == ACME_STATUS_VALID && co.certificate_url) {
+        rc = on_valid(a, &co, e);   /* issued at once: the reply is the CA's view */
+        goto out;
+    }
+    /* Issuing (the reply says processing): look again after the poll delay, not at once,
+     * which would mostly find it still processing. */
     set_status(a, ORDER_FETCHING);
-    a->o->next_work_date = order_now() + 2;
+    a->next_ms = poll_at_ms(a->o, &rep);
+    a->o->next_work_date = a->next_ms / 1000 + 2;
+    a->done = true;
     rc = save(a, e);
 out:
     acme_order_clear(&co);
@@ -807,6 +905,16 @@ static int step_reconcile(struct advance *a, struct err *e)
     }
     switch (co.status) {
     case ACME_STATUS_PENDING:
+        if (a->o->status == ORDER_PROCESSING && authzs_known(a->o)) {
+            /* Every challenge was responded to and the CA is still validating: ask again
+             * later. Its authorizations are read when the order turns ready (or invalid,
+             * for the reason), not on every poll. Stored only if something changed, so
+             * the poll delay grows with the time since the last change. */
+            a->next_ms = poll_at_ms(a->o, &rep);
+            a->done = true;
+            rc = a->dirty ? save(a, e) : 0;
+            break;
+        }
         rc = on_pending(a, &rep, e);
         break;
     case ACME_STATUS_READY:
@@ -879,6 +987,8 @@ static int advance_step(struct advance *a, struct err *e)
         return step_dns_publish(a, e);
     case ORDER_VAULT_PROPAGATING:
         return step_dns_check(a, e);
+    case ORDER_NOTIFY:
+        return step_notify(a, e);
     default:
         return step_reconcile(a, e);
     }

@@ -16,7 +16,9 @@
  *    one per asker; only the scan asks the host whether this node may write (standby, DR or
  *    performance secondary: no work), once per scan;
  *  - a scan loads only orders the schedule does not know, so an idle mount costs a few
- *    storage LISTs per scan.
+ *    storage LISTs per scan (role-active/ and one per role with active orders), plus the
+ *    dns-01 record sweep's LIST while records may be left (eng->dns_sweep_due); Vault's
+ *    rollback asks for a scan and does nothing else.
  * Dangling role-active/ entries (no order behind them, older than DANGLING_AGE_MS) and
  * entries a crash left behind a terminal order are deleted by the scan. */
 #include <pthread.h>
@@ -233,8 +235,13 @@ static int64_t scan_renewals(struct order_worker *w)
     char **ids = NULL;
     int64_t next_rotation = 0;
     err_clear(&e);
-    if (order_list_watched(s, &ids, &e) < 0)
+    /* The schedule keeps the watched orders it found; the folder is read again only when
+     * it may hold others (start, promotion, another node's write). */
+    if (atomic_exchange(&w->eng->renewal_scan_due, false) &&
+        order_list_watched(s, &ids, &e) < 0) {
         log_warn("engine", "renewal scan failed", "error", e.msg, NULL);
+        atomic_store(&w->eng->renewal_scan_due, true);
+    }
     for (size_t i = 0; ids && ids[i]; i++) {
         pthread_mutex_lock(&w->mu);
         bool stop = w->stop;
@@ -247,8 +254,19 @@ static int64_t scan_renewals(struct order_worker *w)
     }
     fw_strv_free(ids);
     err_clear(&e);
-    if (accounts_rotate_due(w->eng, s, &next_rotation, &e) < 0)
+    /* account/ is looked through when a rotation is due or an account changed. */
+    int64_t check_at = atomic_load(&w->eng->rotation_check_at);
+    if (check_at > (int64_t)time(NULL))
+        return check_at == INT64_MAX ? 0 : check_at;
+    atomic_store(&w->eng->rotation_check_at, INT64_MAX);
+    if (accounts_rotate_due(w->eng, s, &next_rotation, &e) < 0) {
         log_warn("engine", "account key rotation scan failed", "error", e.msg, NULL);
+        atomic_store(&w->eng->rotation_check_at, 0);
+        return 0;
+    }
+    /* A write meanwhile reset it to 0: keep that. */
+    int64_t want = next_rotation > 0 ? next_rotation : INT64_MAX, cur = INT64_MAX;
+    atomic_compare_exchange_strong(&w->eng->rotation_check_at, &cur, want);
     return next_rotation;
 }
 
@@ -257,6 +275,7 @@ static void worker_scan(struct order_worker *w)
 {
     struct err e;
     char **entries = NULL;
+    bool was_writer = w->can_write;
     w->stats.sysview_calls++;
     pthread_mutex_unlock(&w->mu);
 
@@ -278,10 +297,25 @@ static void worker_scan(struct order_worker *w)
             scan_entry(w, entries[i]);
     }
     fw_strv_free(entries);
+    if (can_write && !was_writer) {
+        dns_records_expect(w->eng);   /* promoted: records the last active node tracked */
+        engine_recheck(w->eng, NULL); /* and whatever else it left due */
+    }
+    bool sweep = can_write && atomic_exchange(&w->eng->dns_sweep_due, false);
+    if (sweep) {
+        /* After a crash or restart: TXT records of orders that ended are removed here. */
+        bool left = true;
+        if (dns_records_sweep(w->eng, w->eng->env.storage, &left, &e) < 0)
+            log_warn("engine", "dns record sweep failed", "error", e.msg, NULL);
+        if (left)
+            dns_records_expect(w->eng);
+    }
+
     int64_t rotate_at = can_write ? scan_renewals(w) : 0;
 
     pthread_mutex_lock(&w->mu);
     w->stats.scans++;
+    w->stats.dns_sweeps += sweep;
     if (rotate_at > 0 && mono_of_wall(rotate_at * 1000) < w->scan_at_ms)
         w->scan_at_ms = mono_of_wall(rotate_at * 1000);
     w->can_write = can_write;

@@ -292,6 +292,7 @@ static int auto_write(const struct fw_req *req, const struct fw_data *d, struct 
     cJSON_Delete(j);
     if (rc < 0)
         return -1;
+    engine_recheck(req->backend, TIDY_AUTO_KEY);
     if (!(resp->data = auto_view(&c)))
         return err_set(e, ERR_INTERNAL, "auto-tidy: out of memory");
     return 0;

@@ -617,7 +617,11 @@ int tidy_periodic(const struct fw_req *req, struct err *e)
     cJSON *cfg = NULL;
     bool found = false;
     int rc = -1;
-    if (!t || !fw_sysview_can_write(req->sysview))
+    /* Nothing to look at before tidy_check_at (see struct engine): no SystemView call, no
+     * read. Every outcome below that does not set it again leaves "look next time". */
+    if (!t || atomic_load(&eng->tidy_check_at) > order_now())
+        return 0;
+    if (!fw_sysview_can_write(req->sysview))
         return 0;
     pthread_mutex_lock(&t->mu);
     bool busy = t->running || t->stop;
@@ -646,6 +650,9 @@ int tidy_periodic(const struct fw_req *req, struct err *e)
         return -1;
     if (!cfg || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "enabled"))) {
         cJSON_Delete(cfg);
+        /* No run to resume, auto-tidy off: nothing until a write says otherwise. */
+        int64_t cur = 0;
+        atomic_compare_exchange_strong(&eng->tidy_check_at, &cur, INT64_MAX);
         return 0;
     }
     int64_t interval = get_num(cfg, "interval_duration");
@@ -664,5 +671,8 @@ int tidy_periodic(const struct fw_req *req, struct err *e)
         return tidy_start(eng, req->storage, &o, true, &started, e);
     }
     cJSON_Delete(cfg);
+    /* Auto-tidy's next run is due then. */
+    int64_t cur = 0;
+    atomic_compare_exchange_strong(&eng->tidy_check_at, &cur, since + interval);
     return 0;
 }
