@@ -570,7 +570,7 @@ static const struct fw_field google_fields[] = {
     { "ttl", FW_TYPE_DURATION, .def = "10s", .desc = "TTL of the TXT records Vault creates." },
     { "propagation_timeout", FW_TYPE_DURATION, .def = "5m", .desc = dns_timeout_desc },
     { "nameserver", FW_TYPE_STRING, .desc = dns_nameserver_desc },
-    { "credentials", FW_TYPE_STRING,
+    { "credentials", FW_TYPE_STRING, .multiline = true,
       .desc = "A service account's key file (JSON). Write-only: never returned. Empty: "
               "Application Default Credentials: the key file GOOGLE_APPLICATION_CREDENTIALS "
               "names, else the metadata server of the machine Vault runs on." },
