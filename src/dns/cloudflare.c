@@ -56,7 +56,8 @@ int dns_cloudflare_error(const char *what, long status, const char *body, size_t
     const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "errors"), 0);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(first, "code");
     const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "message"));
-    long code = cJSON_IsNumber(c) ? (long)c->valuedouble : 0;
+    long code = cJSON_IsNumber(c) && c->valuedouble > -1e9 && c->valuedouble < 1e9
+                    ? (long)c->valuedouble : 0;   /* a number of any size may come */
     const char *hint = cf_hint(status, code);
     enum err_kind kind = status == 429 || status >= 500 ? ERR_RETRY : ERR_UPSTREAM;
     if (!hint && kind == ERR_RETRY)
