@@ -155,7 +155,9 @@ expect_error_mentions "provider_name" "workflow with a missing provider"
 
 source test/dns/orders.sh
 source test/dns/azure.sh
+CL_T0=$(now_ms)
 source test/dns/cloud.sh
+echo "# cloud.sh: $(( ($(now_ms) - CL_T0) / 1000 )) s" >&2
 source test/dns/route53.sh
 source test/dns/crash.sh
 source test/dns/aws_chain.sh
