@@ -221,11 +221,27 @@ static void imds_base(char *buf, size_t cap)
     endpoint("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://169.254.169.254", buf, cap);
 }
 
+/* An IMDS call: one try when nothing answers (off Azure the address leads nowhere, and
+ * waiting out retries would only delay the message), retries when IMDS throttles or fails
+ * (429/5xx, as Azure asks). */
+static int imds_call(const struct dns_ctx *ctx, const struct dns_http_req *q,
+                     struct dns_http_reply *r, struct err *e)
+{
+    if (dns_http(q, r, e) < 0)
+        return -1;
+    if (r->status != 429 && r->status < 500)
+        return 0;
+    dns_http_reply_clear(r);
+    return dns_http_retry(ctx, q, r, e);
+}
+
 static int imds_unreachable(const char *base, struct err *e)
 {
+    char why[200];
+    snprintf(why, sizeof why, "%.199s", e->msg);   /* e->msg is rewritten below */
     return err_set(e, ERR_UPSTREAM, "Azure managed identity: the instance metadata service "
                    "at %s did not answer (%s). Outside Azure, set client_id, client_secret "
-                   "and tenant_id", base, e->msg);
+                   "and tenant_id", base, why);
 }
 
 static int imds_token(const struct dns_ctx *ctx, const cJSON *cfg, char **token,
@@ -243,7 +259,7 @@ static int imds_token(const struct dns_ctx *ctx, const cJSON *cfg, char **token,
     static const char *const hdr[] = { "Metadata: true", NULL };
     struct dns_http_req q = { .method = "GET", .url = url, .headers = hdr, .timeout_s = 5 };
     struct dns_http_reply r;
-    if (dns_http_retry(ctx, &q, &r, e) < 0)
+    if (imds_call(ctx, &q, &r, e) < 0)
         return imds_unreachable(base, e);
     int rc;
     if (r.status != 200) {
@@ -286,7 +302,7 @@ static int subscription(const struct dns_ctx *ctx, const cJSON *cfg, char *buf, 
     static const char *const hdr[] = { "Metadata: true", NULL };
     struct dns_http_req q = { .method = "GET", .url = url, .headers = hdr, .timeout_s = 5 };
     struct dns_http_reply r;
-    if (dns_http_retry(ctx, &q, &r, e) < 0)
+    if (imds_call(ctx, &q, &r, e) < 0)
         return imds_unreachable(base, e);
     snprintf(buf, cap, "%.*s", (int)strcspn(r.body, " \r\n"), r.body);
     long st = r.status;

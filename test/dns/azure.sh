@@ -94,6 +94,13 @@ expect_jq .data.success true "azure: workflow after the token expired"
 [ "$(az_login)" -gt "$L1" ] && [ "$(az_login)" -le "$((L1 + 2))" ] && ok "azure: a new token was fetched after expiry" \
     || not_ok "azure: logins $(az_login) after expiry (before $L1)"
 azure_ctl lifetime '{"seconds":3600}'
+azwf az rv.az.test
+L2=$(az_login)
+azure_ctl revoke '{}'
+azwf az rv2.az.test
+expect_jq .data.success true "azure: workflow after ARM refused the cached token (ExpiredAuthenticationToken)"
+[ "$(az_login)" = "$((L2 + 1))" ] && ok "azure: the refused token was forgotten and one new token fetched" \
+    || not_ok "azure: logins $(az_login) after the refusal (before $L2)"
 
 # 429 with Retry-After, then throttling that does not pass
 azure_ctl throttle '{"count":2,"retry_after":1}'

@@ -26,7 +26,8 @@ WORLD_JSON: {"port", "named": "host:port", "tsig": "hmac-sha256:name:secret", "t
 "user_identities": {client_id: {"object_id", "scopes"}}}. A scope grants DNS Zone
 Contributor on everything below it.
 
-Test-side controls (not Azure): POST /_control/lifetime {"seconds"}, /_control/throttle
+Test-side controls (not Azure): POST /_control/lifetime {"seconds"}, /_control/revoke (every
+token issued so far is refused as expired), /_control/throttle
 {"count", "retry_after", "status"}, /_control/race {"value"} (the next write finds the record
 set changed by someone else), GET /_control/stats, GET /_control/records."""
 import base64
@@ -50,7 +51,7 @@ API_VERSIONS = ["2016-04-01", "2017-09-01", "2017-10-01", "2018-03-01-preview", 
                 "2023-07-01-preview"]
 ARM_AUDIENCES = {"https://management.azure.com", "https://management.azure.com/",
                  "https://management.core.windows.net", "https://management.core.windows.net/"}
-STATE = {"lifetime": 3600, "throttle": None, "race": None}
+STATE = {"lifetime": 3600, "throttle": None, "race": None, "issued": set(), "revoked": set()}
 STATS = {"login": 0, "imds": 0, "arm": 0, "throttled": 0, "precondition_failed": 0,
          "api_versions": [], "errors": [], "if_match": 0}
 RECORDS = {}   # relative name (lower case) -> {"name", "ttl", "values": [[str]], "etag"}
@@ -88,6 +89,7 @@ def issue(aud, oid, appid):
     claims = {"aud": aud, "iss": f"https://sts.windows.net/{WORLD['tenant']}/", "iat": now,
               "nbf": now, "exp": now + life, "tid": WORLD["tenant"], "oid": oid, "sub": oid,
               "appid": appid, "uti": b64(secrets.token_bytes(12))}
+    STATE["issued"].add(claims["uti"])
     return jwt(claims), life, now
 
 
@@ -287,7 +289,7 @@ class Handler(BaseHTTPRequestHandler):
             return None, arm_error(401, "InvalidAuthenticationToken", "The access token is "
                                    "invalid.")
         now = int(time.time())
-        if now >= c["exp"]:
+        if now >= c["exp"] or c["uti"] in STATE["revoked"]:
             return None, arm_error(401, "ExpiredAuthenticationToken", "The access token expiry "
                                    f"UTC time '{azure_time(c['exp'])}' is earlier than current "
                                    f"UTC time '{azure_time(now)}'.")
@@ -436,6 +438,10 @@ class Handler(BaseHTTPRequestHandler):
         elif what == "throttle":
             STATE["throttle"] = {"count": int(arg["count"]), "status": int(arg.get("status", 429)),
                                  "retry_after": arg.get("retry_after", 1)}
+        elif what == "revoke":
+            # Every token issued so far is refused from now on, as ARM refuses one whose
+            # lifetime ended early (the test's stand-in for a clock that ran ahead).
+            STATE["revoked"] |= STATE["issued"]
         elif what == "race":
             STATE["race"] = arg["value"]
         elif what == "stats":

@@ -451,10 +451,14 @@ plugin_pid() { host_plugin_pids vault-plugin-secrets-pki-external-ca | head -1; 
 # the host noticing the death gets a raw gRPC Unavailable (500) from Vault and OpenBao
 # alike; what these tests check is that the plugin's work survives, so the next request of
 # a test is sent once a plain read answers (that read also relaunches the plugin).
+# Every plugin process of the host is killed: a relaunch racing the last kill may have left
+# two, and a survivor would finish the work these tests expect a relaunched plugin to heal.
 kill_plugin() {
-    local pid; pid=$(plugin_pid)
+    local pid p; pid=$(plugin_pid)
     if [ -n "$pid" ]; then
-        kill -KILL "$pid" 2>/dev/null; wait_gone "$pid"
+        local all; all=$(host_plugin_pids vault-plugin-secrets-pki-external-ca)
+        for p in $all; do kill -KILL "$p" 2>/dev/null; done
+        for p in $all; do wait_gone "$p"; done
         for _ in $(seq 1 100); do
             vault GET "$M/role/$ROLE"
             case "$STATUS" in 5*|000) sleep 0.1 ;; *) break ;; esac
@@ -511,7 +515,14 @@ PEBBLE_NOW=$(cat "$PEBBLE_TMP/pebble.pid")
 kill -STOP "$PEBBLE_NOW"
 new_order $ROLE '{"identifiers":["crash-e.example.com","www.crash-e.example.com"]}'
 ide=$ORDER
-sleep 1   # the worker has sent newOrder and waits for the frozen CA
+# Wait until the worker's request sits unread at the frozen CA (bytes queued on Pebble's
+# side of a connection: the warm connection's first request is the newOrder), however long
+# a loaded machine takes to get there; a fixed sleep missed the window and let the
+# relaunched plugin place the order itself.
+pebble_port=${PEBBLE_DIR_URL#https://127.0.0.1:}; pebble_port=${pebble_port%%/*}
+queued_at_ca() { ss -tnH state established "( sport = :$pebble_port )" | awk '$1 > 0 {n++} END {exit !n}'; }
+for _ in $(seq 1 200); do queued_at_ca && break; sleep 0.05; done
+queued_at_ca || not_ok "crash in the window: no request reached the frozen CA within 10 s"
 kill_plugin >/dev/null
 kill -CONT "$PEBBLE_NOW"
 for _ in $(seq 1 50); do [ "$(ca_orders)" -gt "$ca0" ] && break; sleep 0.1; done
@@ -524,7 +535,8 @@ else not_ok "crash in the window: awaiting after relaunch (last $LAST_STATUS)"; 
 found_again() { grep -q "ca order found again.*$ide\|$ide.*ca order found again" "$HOST_LOG"; }
 for _ in $(seq 1 50); do found_again && break; sleep 0.1; done
 found_again && ok "crash in the window: the relaunched plugin adopted the CA order" \
-    || not_ok "crash in the window: no 'ca order found again' for $ide in the host log"
+    || { not_ok "crash in the window: no 'ca order found again' for $ide in the host log"
+         grep -a "$ide" "$HOST_LOG" | tail -20 | sed 's/^/#   /'; }
 complete_order $ROLE "$ide" http-01 crash-e.example.com www.crash-e.example.com \
     && ok "crash in the window: order completed" || not_ok "crash in the window: completed (last $LAST_STATUS)"
 [ "$(( $(ca_orders) - ca0 ))" = 1 ] && ok "crash in the window: exactly one CA order" \

@@ -18,7 +18,11 @@ const struct crypto_key *fixture_key(enum crypto_key_type t)
         abort();
     if (!keys[t]) {
         struct err e = { 0 };
-        if (crypto_key_generate(t, &keys[t], &e) < 0) {
+        const char *pem = t == CRYPTO_KEY_RSA4096 ? fixture_rsa4096_pem
+                          : t == CRYPTO_KEY_RSA8192 ? fixture_rsa8192_pem : NULL;
+        int rc = pem ? crypto_key_from_pem(pem, strlen(pem), &keys[t], &e)
+                     : crypto_key_generate(t, &keys[t], &e);
+        if (rc < 0) {
             fprintf(stderr, "fixture_key %s: %s\n", crypto_key_type_name(t), e.msg);
             abort();
         }

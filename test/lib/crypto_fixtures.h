@@ -7,9 +7,11 @@
 
 #include "crypto.h"
 
-/* A key of type t, generated on first use and kept for the life of the process (RSA-8192
- * takes seconds). Borrowed: never free it. Aborts the test run if generation fails. */
+/* A key of type t, made on first use and kept for the life of the process: generated, but
+ * RSA-4096 and RSA-8192 (seconds to generate) are imported from the fixed PEMs below.
+ * Borrowed: never free it. Aborts the test run if that fails. */
 const struct crypto_key *fixture_key(enum crypto_key_type t);
+extern const char fixture_rsa4096_pem[], fixture_rsa8192_pem[];
 
 /* A self-signed certificate for k (new PEM string, free()): subject CN=cn (NULL: none),
  * SANs from the NULL-terminated lists (NULL ok), the given serial bytes, valid from
