@@ -56,6 +56,7 @@ struct engine *engine_new(const struct fw_env *env, struct err *e)
     keylocks_init(&eng->order_locks);
     keylocks_init(&eng->account_locks);
     keylocks_init(&eng->role_locks);
+    keylocks_init(&eng->reuse_locks);
     return eng;
 }
 
@@ -69,6 +70,7 @@ void engine_free(struct engine *eng)
     keylocks_destroy(&eng->order_locks);
     keylocks_destroy(&eng->account_locks);
     keylocks_destroy(&eng->role_locks);
+    keylocks_destroy(&eng->reuse_locks);
     free(eng);
 }
 

@@ -66,6 +66,8 @@ struct engine {
     struct keylocks account_locks;  /* by account name: account writes; role creates */
     struct keylocks role_locks;     /* by role name: role writes */
     struct dns_token_cache *dns_tokens;   /* DNS providers' bearer tokens (include/dns.h) */
+    struct keylocks reuse_locks;    /* by role-pending/ key: new-order's look-up-or-create
+                                       with reuse_pending_orders (order_reuse.c) */
 };
 
 /* A mount without its worker (orders_start starts it). NULL with *e set on failure. */
@@ -120,6 +122,11 @@ struct role {
     enum crypto_csr_population csr_population;
     char *dns_provider_name, *dns_provider_type;   /* "" when unset */
     int64_t creation_date, last_updated_date;      /* unix seconds */
+    /* Issue 14 §2, §4, §7 (h14a) */
+    char **allowed_ip_ranges;        /* NULL-terminated canonical CIDRs ("10.0.0.0/8"); empty
+                                        (never NULL): IP identifiers refused */
+    char *acme_profile;              /* the CA profile every order asks for; "" CA default */
+    bool reuse_pending_orders;       /* new-order returns a live order for the same names */
 };
 
 /* *out is new; ERR_NOT_FOUND when there is no such role. */
@@ -152,6 +159,28 @@ int orders_role_has_active(struct fw_storage *s, const char *role, bool *has, st
 
 /* ---- names, policy, templates ------------------------------------------------------- */
 
+/* ipaddr.c: IP identifiers (RFC 8738) and CIDR ranges. Text forms are canonical: dotted
+ * quad, RFC 5952 for IPv6. */
+struct ip_range {
+    int family;               /* AF_INET or AF_INET6 */
+    unsigned char addr[16];   /* network address, 4 or 16 bytes used */
+    unsigned prefix;          /* 0..32 or 0..128 */
+};
+/* True when s is an IPv4 or IPv6 address literal (no brackets, zone or prefix). */
+bool ip_is_literal(const char *s);
+/* The canonical text of an address literal into buf (INET6_ADDRSTRLEN bytes suffice).
+ * ERR_INVALID (no field name) when in is not one. */
+int ip_canon(const char *in, char *buf, size_t cap, struct err *e);
+/* "10.0.0.0/8", "2001:db8::/32", or a bare address (its /32 or /128). ERR_INVALID (no field
+ * name) for anything else, bits set after the prefix included. */
+int ip_range_parse(const char *in, struct ip_range *out, struct err *e);
+/* The canonical "address/prefix" text of r into buf (INET6_ADDRSTRLEN + 4 bytes suffice). */
+void ip_range_format(const struct ip_range *r, char *buf, size_t cap);
+/* True when the address literal ip lies in r (same family only). */
+bool ip_range_contains(const struct ip_range *r, const char *ip);
+/* True when some range of the NULL-terminated list (NULL ok) contains ip. */
+bool ip_ranges_contain(char *const *ranges, const char *ip);
+
 /* punycode.c: RFC 3492 for one label, without the "xn--" prefix. encode writes a
  * NUL-terminated string into out (cap bytes); decode takes *n as the capacity of cp and
  * returns the count in it. ERR_INVALID on bad input or too small a buffer. */
@@ -159,7 +188,8 @@ int punycode_encode(const uint32_t *cp, size_t n, char *out, size_t cap, struct 
 int punycode_decode(const char *in, size_t len, uint32_t *cp, size_t *n, struct err *e);
 
 /* idn.c: order identifiers as A-labels (IDNA2008 via libidn2: NFC, lower case, punycode).
- * ASCII input is copied unchanged; "*." stays in front. ERR_INVALID (without a field name)
+ * ASCII input is copied unchanged, except IP literals, which become their canonical text
+ * (ip_canon); "*." stays in front. ERR_INVALID (without a field name)
  * for a Unicode name that is no valid IDN. *out is new. */
 bool idn_is_ascii(const char *s);
 int idn_to_alabel(const char *in, char **out, struct err *e);

@@ -186,7 +186,16 @@ e2e_start() {
 # e2e_pebble_start: Pebble (and challtestsrv) from test/lib/pebble.sh. Exports
 # ACME_DIR (the directory URL) and ACME_CA_PEM (the PEM text of the CA of Pebble's
 # HTTPS certificate, for trusted_ca).
+# With E2E_SHARED_PEBBLE=1 and PEBBLE_DIR_URL, PEBBLE_CA_PEM (and the rest of pebble.sh's
+# exports) set, the running Pebble is used instead (test/features/run.sh shares one).
 e2e_pebble_start() {
+    if [ -n "${E2E_SHARED_PEBBLE:-}" ] && [ -n "${PEBBLE_DIR_URL:-}" ]; then
+        ACME_DIR=$PEBBLE_DIR_URL
+        ACME_CA_PEM=$(cat "$PEBBLE_CA_PEM"; printf x)
+        ACME_CA_PEM=${ACME_CA_PEM%x}
+        export ACME_DIR ACME_CA_PEM
+        return 0
+    fi
     local lib="$E2E_ROOT/test/lib/pebble.sh"
     if [ ! -f "$lib" ]; then not_ok "prerequisite: $lib missing"; return 1; fi
     # shellcheck source=/dev/null

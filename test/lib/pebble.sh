@@ -19,6 +19,8 @@
 #                                 ~/.cache/pkiext-pebble): ARI renewalInfo, profiles "default" and
 #                                 "shortlived", Retry-After on polls (authz 1 s, order 1 s)
 #     PEBBLE_BIN, CHALLTESTSRV_BIN  binaries (default: Debian's pebble, pebble-challtestsrv)
+#     PEBBLE_IPV6=1               challtestsrv's http-01 and tls-alpn-01 listeners also on [::1]
+#                                 (same ports), so Pebble can validate the IP identifier ::1
 #     PEBBLE_DNS_SERVER=host:port   the DNS server Pebble's validation resolves through
 #                                 (default: challtestsrv's); e.g. a test BIND (test/lib/named.sh)
 #
@@ -133,8 +135,12 @@ JSON
     if "$cts" -h 2>&1 | grep -q -- '-dnsserver'; then
         dnsflags=(-dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" -doh "")
     fi
-    "$cts" -management "127.0.0.1:$cts_mgmt" -http01 "127.0.0.1:$PEBBLE_HTTP_PORT" \
-        -https01 "" -tlsalpn01 "127.0.0.1:$PEBBLE_TLS_PORT" \
+    local http01=127.0.0.1:$PEBBLE_HTTP_PORT tlsalpn01=127.0.0.1:$PEBBLE_TLS_PORT
+    if [ "${PEBBLE_IPV6:-0}" = 1 ]; then
+        http01+=",[::1]:$PEBBLE_HTTP_PORT" tlsalpn01+=",[::1]:$PEBBLE_TLS_PORT"
+    fi
+    "$cts" -management "127.0.0.1:$cts_mgmt" -http01 "$http01" \
+        -https01 "" -tlsalpn01 "$tlsalpn01" \
         "${dnsflags[@]}" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
         > "$PEBBLE_TMP/challtestsrv.log" 2>&1 &
     CHALLTESTSRV_PID=$!

@@ -3,7 +3,10 @@
  * write U-labels ("räksmörgås.se"). libidn2 does the IDNA2008 work, with the UTS #46
  * non-transitional mapping for upper case, so a name that is no valid IDN is refused with a
  * 400 here rather than by the CA later. ASCII names are left exactly as given (the CA
- * compares them case-insensitively; existing orders keep their spelling). */
+ * compares them case-insensitively; existing orders keep their spelling). IP address
+ * literals become their canonical text (ipaddr.c), so "2001:DB8:0::1" and "2001:db8::1" are
+ * one identifier in orders, lookups and the CA's authorizations. */
+#include <arpa/inet.h>
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,14 @@ bool idn_is_ascii(const char *s)
 int idn_to_alabel(const char *in, char **out, struct err *e)
 {
     *out = NULL;
+    if (ip_is_literal(in)) {
+        char canon[INET6_ADDRSTRLEN];
+        if (ip_canon(in, canon, sizeof canon, e) < 0)
+            return -1;
+        if (!(*out = strdup(canon)))
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        return 0;
+    }
     if (idn_is_ascii(in)) {
         if (!(*out = strdup(in)))
             return err_set(e, ERR_INTERNAL, "out of memory");

@@ -2,11 +2,14 @@
  * ACME account its orders use and the domain policy (policy.c) new orders must pass. */
 #include "../internal.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "acme.h"
 
 enum { ROLE_MAX_ENTRIES = 1000, ROLE_MAX_DOMAIN = 1024, ROLE_MAX_SHORT = 128 };
 
@@ -51,6 +54,17 @@ static int role_reply(const cJSON *stored, cJSON **out, struct err *e)
             cJSON_Delete(r);
             return err_set(e, ERR_INTERNAL, "out of memory");
         }
+    }
+    /* Fields added after a role was stored read as their defaults. */
+    bool ok = (cJSON_HasObjectItem(r, "allowed_ip_ranges") ||
+               cJSON_AddArrayToObject(r, "allowed_ip_ranges")) &&
+              (cJSON_HasObjectItem(r, "acme_profile") ||
+               cJSON_AddStringToObject(r, "acme_profile", "")) &&
+              (cJSON_HasObjectItem(r, "reuse_pending_orders") ||
+               cJSON_AddBoolToObject(r, "reuse_pending_orders", false));
+    if (!ok) {
+        cJSON_Delete(r);
+        return err_set(e, ERR_INTERNAL, "out of memory");
     }
     *out = r;
     return 0;
@@ -114,6 +128,112 @@ static int role_set_string(cJSON *role, const struct fw_data *d, const char *fie
     if (!cJSON_AddStringToObject(role, field, v))
         return err_set(e, ERR_INTERNAL, "out of memory");
     return 0;
+}
+
+/* ---- issue 14 §2, §4, §7: allowed_ip_ranges, reuse_pending_orders, acme_profile ---- */
+
+enum { ROLE_MAX_IP_RANGES = 256 };
+
+/* allowed_ip_ranges, stored canonical ("10.0.0.0/8", "2001:db8::/32"). */
+static int role_set_ip_ranges(cJSON *role, const struct fw_data *d, struct err *e)
+{
+    const cJSON *list = fw_data_list(d, "allowed_ip_ranges"), *it;
+    if (cJSON_GetArraySize(list) > ROLE_MAX_IP_RANGES)
+        return err_set(e, ERR_INVALID, "allowed_ip_ranges: more than %d entries",
+                       ROLE_MAX_IP_RANGES);
+    cJSON *canon = cJSON_CreateArray();
+    if (!canon)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    cJSON_ArrayForEach(it, list) {
+        struct ip_range r;
+        char buf[INET6_ADDRSTRLEN + 8];
+        if (!cJSON_IsString(it)) {
+            cJSON_Delete(canon);
+            return err_set(e, ERR_INVALID, "allowed_ip_ranges: entries must be strings");
+        }
+        if (ip_range_parse(it->valuestring, &r, e) < 0) {
+            cJSON_Delete(canon);
+            return err_wrap(e, "allowed_ip_ranges");
+        }
+        ip_range_format(&r, buf, sizeof buf);
+        cJSON *one = cJSON_CreateString(buf);
+        if (!one || !cJSON_AddItemToArray(canon, one)) {
+            cJSON_Delete(one);
+            cJSON_Delete(canon);
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(role, "allowed_ip_ranges");
+    cJSON_AddItemToObject(role, "allowed_ip_ranges", canon);
+    return 0;
+}
+
+/* The profile must be one the account's CA offers (its directory's meta.profiles). */
+static int role_check_profile(const struct fw_req *req, const char *account,
+                              const char *profile, struct err *e)
+{
+    struct account *a = NULL;
+    struct account_conn conn = { 0 };
+    struct acme_directory dir;
+    struct acme_reply rep;
+    char offered[600] = "";
+    int rc = -1;
+    memset(&dir, 0, sizeof dir);
+    memset(&rep, 0, sizeof rep);
+    if (account_load(req->storage, account, &a, e) < 0 || account_conn(a, &conn, e) < 0)
+        goto out;
+    acme_client_set_deadline(conn.acme, req->deadline_ms);
+    if (acme_get_directory(conn.acme, false, &dir, &rep, e) < 0) {
+        err_wrap(e, "acme_profile: cannot read the ACME directory of account %.128s to check "
+                 "the profile", account);
+        goto out;
+    }
+    for (size_t i = 0; dir.profile_names[i]; i++) {
+        if (strcmp(dir.profile_names[i], profile) == 0) {
+            rc = 0;
+            goto out;
+        }
+        size_t k = strlen(offered);
+        snprintf(offered + k, sizeof offered - k, "%s%s", k ? ", " : "",
+                 dir.profile_names[i]);
+    }
+    if (!dir.profile_names[0])
+        err_set(e, ERR_INVALID, "acme_profile: the CA of account %.128s offers no profiles "
+                "(its directory has no meta.profiles); leave acme_profile empty", account);
+    else
+        err_set(e, ERR_INVALID, "acme_profile: the CA of account %.128s offers no profile "
+                "\"%.64s\"; it offers: %s", account, profile, offered);
+out:
+    acme_directory_clear(&dir);
+    acme_reply_clear(&rep);
+    account_conn_close(&conn);
+    account_free(a);
+    return rc;
+}
+
+/* The three fields of issue 14 §2, §4 and §7, after the rest of the role is valid (the
+ * profile check asks the CA, so it comes last). */
+static int role_apply_ips_profile_reuse(const struct fw_req *req, const struct fw_data *d,
+                                        cJSON *role, bool is_new, struct err *e)
+{
+    if ((is_new || fw_data_present(d, "allowed_ip_ranges")) &&
+        role_set_ip_ranges(role, d, e) < 0)
+        return -1;
+    if (is_new || fw_data_present(d, "reuse_pending_orders")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(role, "reuse_pending_orders");
+        if (!cJSON_AddBoolToObject(role, "reuse_pending_orders",
+                                   fw_data_bool(d, "reuse_pending_orders")))
+            return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (!is_new && !fw_data_present(d, "acme_profile"))
+        return 0;
+    if (role_set_string(role, d, "acme_profile", NULL, is_new, e) < 0)
+        return -1;
+    const char *profile = fw_data_str(d, "acme_profile");
+    const cJSON *acct = cJSON_GetObjectItemCaseSensitive(role, "acme_account_name");
+    if (!profile[0] || !cJSON_IsString(acct))
+        return 0;
+    return role_check_profile(req, acct->valuestring, profile, e);
 }
 
 /* Applies the request to `role` (a new object or the stored one) and validates it all. */
@@ -195,7 +315,7 @@ static int role_apply(const struct fw_req *req, const struct fw_data *d, cJSON *
         }
         cJSON_Delete(cfg);
     }
-    return 0;
+    return role_apply_ips_profile_reuse(req, d, role, is_new, e);
 }
 
 /* The write itself; the caller holds the role's lock. A new role's account is checked,
@@ -357,6 +477,24 @@ static const struct fw_field role_fields[] = {
       .desc = "Type of dns_provider_name: aws-route53, azure-dns, google-cloud-dns, rfc2136 or "
               "cloudflare. "
               "Required when dns_provider_name is set." },
+    /* ---- issue 14 §2, §4, §7 ---- */
+    { "allowed_ip_ranges", FW_TYPE_COMMA_STRING_SLICE,
+      .desc = "CIDR ranges (IPv4 and IPv6, e.g. 10.0.0.0/8, 2001:db8::/32; a bare address is "
+              "its /32 or /128) whose addresses new-order accepts as IP identifiers (RFC "
+              "8738), in either workflow. Stored and shown canonically (RFC 5952 for IPv6); "
+              "bits set after the prefix are refused. Empty (the default): IP addresses are "
+              "refused. They are validated with http-01 or tls-alpn-01 only." },
+    { "acme_profile", FW_TYPE_STRING,
+      .desc = "Certificate profile every order of this role asks the CA for (the directory's "
+              "meta.profiles, e.g. Let's Encrypt's classic, tlsserver, shortlived). Checked "
+              "against the account's CA when written. Empty (the default): the CA's default." },
+    { "reuse_pending_orders", FW_TYPE_BOOL, .def = "false",
+      .desc = "When true, new-order for the same identifiers (any order, any case, Unicode or "
+              "A-labels) while an order of this role for them is not yet completed, failed or "
+              "revoked returns that order's order_id with a warning instead of placing a "
+              "second order, also for many callers at once (load-balanced clients). A CSR "
+              "order is reused only for the same CSR." },
+    /* ---- end of issue 14 §2, §4, §7 ---- */
     { "force", FW_TYPE_BOOL, .def = "false", .query = true,
       .desc = "On delete: delete the role even while it has active orders." },
     { 0 }
@@ -381,6 +519,10 @@ static const char role_help[] =
     "                (*.example.com allows foo.example.com and baz.foo.example.com)\n"
     "Unicode and punycode spellings of a name are the same name; matching ignores case\n"
     "and a trailing dot.\n"
+    "IP addresses (RFC 8738) are ordered only inside allowed_ip_ranges, and validated with\n"
+    "http-01 or tls-alpn-01 (never dns-01). acme_profile picks a CA profile (checked\n"
+    "against the CA's directory); reuse_pending_orders lets load-balanced clients share\n"
+    "one pending order per identifier set.\n"
     "Writing an existing role updates the fields sent; acme_account_name cannot change.\n"
     "Deleting a role with active orders needs force=true (body or query parameter).";
 

@@ -198,7 +198,8 @@ int policy_identifier_canon(const char *in, char **out, struct err *e)
     unsigned char ip[16];
     *out = NULL;
     if (inet_pton(AF_INET, in, ip) == 1 || inet_pton(AF_INET6, in, ip) == 1)
-        return err_set(e, ERR_INVALID, "ip address identifiers are not supported");
+        return err_set(e, ERR_INVALID, "an IP address is not a DNS name (roles admit IP "
+                       "addresses through allowed_ip_ranges)");
     bool wild = strncmp(in, "*.", 2) == 0;
     char *rest = NULL;
     if (policy_name_canon(wild ? in + 2 : in, false, &rest, e) < 0)
@@ -370,6 +371,20 @@ static int role_entries_resolve(const struct role *r, const struct fw_req *req,
     return 0;
 }
 
+/* IP identifiers (RFC 8738) are not names: allowed_domains never admits them, only
+ * allowed_ip_ranges does. */
+static int role_check_ip(const struct role *r, const char *ip, struct err *e)
+{
+    if (!r->allowed_ip_ranges || !r->allowed_ip_ranges[0])
+        return err_set(e, ERR_INVALID, "identifiers: %.64s is an IP address, and role %.100s "
+                       "allows none (set allowed_ip_ranges to order IP addresses)", ip,
+                       r->name);
+    if (!ip_ranges_contain(r->allowed_ip_ranges, ip))
+        return err_set(e, ERR_INVALID, "identifiers: %.64s is not inside the allowed_ip_ranges "
+                       "of role %.100s", ip, r->name);
+    return 0;
+}
+
 int role_check_identifiers(const struct role *r, const struct fw_req *req,
                            const char *const *identifiers, size_t n, struct err *e)
 {
@@ -381,6 +396,10 @@ int role_check_identifiers(const struct role *r, const struct fw_req *req,
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        if (ip_is_literal(identifiers[i])) {
+            rc = role_check_ip(r, identifiers[i], e);
+            continue;
+        }
         rc = policy_check((const char *const *)entries, n_entries, r->domain_opts,
                           identifiers[i], e);
         if (rc < 0 && e->kind == ERR_INVALID && strstr(e->msg, "is not allowed"))

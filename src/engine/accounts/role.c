@@ -3,8 +3,10 @@
  *   {"name", "acme_account_name", "allowed_domains": [..], "allowed_domain_options": [..],
  *    "allowed_challenge_types": [..], "csr_generate_key_type", "csr_identifier_population",
  *    "dns_provider_name", "dns_provider_type", "creation_date": <unix>,
- *    "last_updated_date": <unix>}
- * Lists keep the order the client gave; role_load derives the option bits from them. */
+ *    "last_updated_date": <unix>,
+ *    "allowed_ip_ranges": [canonical CIDRs], "acme_profile", "reuse_pending_orders": bool}
+ * Lists keep the order the client gave; role_load derives the option bits from them. Roles
+ * stored before a field existed lack it: it reads as its default. */
 #include "../internal.h"
 
 #include <cjson/cJSON.h>
@@ -141,7 +143,12 @@ static int role_from_json(const cJSON *j, struct role **out, struct err *e)
     const cJSON *ud = cJSON_GetObjectItemCaseSensitive(j, "last_updated_date");
     r->creation_date = cJSON_IsNumber(cd) ? (int64_t)cd->valuedouble : 0;
     r->last_updated_date = cJSON_IsNumber(ud) ? (int64_t)ud->valuedouble : 0;
-    if (!r->name || !r->acme_account_name || !r->dns_provider_name || !r->dns_provider_type ||
+    r->allowed_ip_ranges =
+        strv_from_json(cJSON_GetObjectItemCaseSensitive(j, "allowed_ip_ranges"));
+    r->acme_profile = str_dup_member(j, "acme_profile");
+    r->reuse_pending_orders =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "reuse_pending_orders"));
+    if (!r->allowed_ip_ranges || !r->acme_profile || !r->name || !r->acme_account_name || !r->dns_provider_name || !r->dns_provider_type ||
         !r->allowed_domains || !r->allowed_challenge_types) {
         role_free(r);
         return err_set(e, ERR_INTERNAL, "out of memory");
@@ -186,6 +193,8 @@ void role_free(struct role *r)
     fw_strv_free(r->allowed_challenge_types);
     free(r->dns_provider_name);
     free(r->dns_provider_type);
+    fw_strv_free(r->allowed_ip_ranges);
+    free(r->acme_profile);
     free(r);
 }
 

@@ -124,6 +124,7 @@ void order_free(struct order *o)
         order_authz_clear(&o->authzs[i]);
     free(o->authzs);
     free(o->revocation_reason);
+    free(o->profile);
     free(o);
 }
 
@@ -132,7 +133,7 @@ static bool order_fill_empty(struct order *o)
 {
     char **fields[] = { &o->id, &o->role, &o->account, &o->csr, &o->key_type,
                         &o->last_error, &o->serial, &o->acme_url, &o->finalize_url,
-                        &o->cert_url, &o->revocation_reason };
+                        &o->cert_url, &o->revocation_reason, &o->profile };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (!*fields[i] && !(*fields[i] = strdup("")))
             return false;
@@ -247,6 +248,7 @@ cJSON *order_to_json(const struct order *o)
               add_int(j, "dns_polls", o->dns_polls) &&
               add_int(j, "revocation_time", o->revocation_time) &&
               add_str(j, "revocation_reason", o->revocation_reason);
+    ok = ok && add_str(j, "acme_profile", o->profile);
     for (size_t i = 0; ok && i < o->n_identifiers; i++) {
         cJSON *s = cJSON_CreateString(o->identifiers[i]);
         ok = s && cJSON_AddItemToArray(ids, s);
@@ -360,10 +362,11 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->finalize_url = get_str(j, "finalize_url");
     o->cert_url = get_str(j, "cert_url");
     o->revocation_reason = get_str(j, "revocation_reason");
+    o->profile = get_str(j, "acme_profile");   /* absent in older orders: "" */
     /* Checked here: order_fill_empty below would turn a failed copy into "" silently. */
     char *const strs[] = { o->id, o->role, o->account, o->csr, o->key_type, o->last_error,
                            o->serial, o->acme_url, o->finalize_url, o->cert_url,
-                           o->revocation_reason };
+                           o->revocation_reason, o->profile };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (!strs[i])
             goto oom;

@@ -129,6 +129,8 @@ struct order {
     int dns_polls;               /* propagation checks so far (order_dns.c backoff) */
     int64_t revocation_time;
     char *revocation_reason;
+    char *profile;               /* the role's acme_profile when the order was placed, sent
+                                    in newOrder; "" the CA's default */
 };
 
 /* A fresh order in status new, id and dates set, identifiers copied. *out is new. */
@@ -223,6 +225,28 @@ int order_cert_reply(struct fw_storage *s, const struct order *o, const char *fo
 /* The request's certificate_format field, "pem" when empty; ERR_INVALID naming the field
  * unless pem, der or pem_bundle. *out is borrowed from d (path_order_fetch.c). */
 int order_cert_format(const struct fw_data *d, const char **out, struct err *e);
+
+/* ---- reuse_pending_orders (order_reuse.c) ---------------------------------------------- */
+
+/* What a new-order asks for, to compare with a pending order. Borrowed. */
+struct order_reuse_want {
+    const char *role;
+    enum order_workflow workflow;
+    char *const *ids;     /* A-labels / canonical IPs, as the order would carry them */
+    size_t n;
+    const char *csr;      /* CSR workflow: the PEM; else NULL */
+    const char *profile;  /* the role's acme_profile */
+};
+/* "role-pending/<role>/<workflow>-<sha-256 of the set>" into buf: the index key, and the
+ * key of the lock in eng->reuse_locks new-order holds while it looks up and places. */
+int order_reuse_key(const char *role, enum order_workflow wf, char *const *ids, size_t n,
+                    char *buf, size_t len, struct err *e);
+/* The non-terminal order the index names when it matches want (same role, workflow,
+ * identifier set ignoring order and case, profile, and CSR); *out NULL (and 0) when none. */
+int order_reuse_find(struct fw_storage *s, const char *key, const struct order_reuse_want *want,
+                     struct order **out, struct err *e);
+/* Points the index at order id (after the order is saved). */
+int order_reuse_record(struct fw_storage *s, const char *key, const char *id, struct err *e);
 
 /* ---- shared ACME clients (order_client.c) --------------------------------------------- */
 

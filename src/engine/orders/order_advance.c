@@ -250,7 +250,8 @@ static int step_new(struct advance *a, struct err *e)
     struct acme_order co;
     struct acme_reply rep;
     struct err ce;
-    struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers };
+    struct acme_order_req req = { .identifiers = (const char *const *)a->o->identifiers,
+                                  .profile = a->o->profile[0] ? a->o->profile : NULL };
     bool placed_before = a->o->ca_placing != 0;
     int rc = -1;
     memset(&co, 0, sizeof co);

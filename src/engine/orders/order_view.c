@@ -133,7 +133,8 @@ char *const *order_shown_identifiers(const struct order *o)
 }
 
 /* The fields every order reply starts with: identifiers (as sent), acme_identifiers (only
- * when some were sent as U-labels), order_id, order_status, workflow_type, role_name. New
+ * when some were sent as U-labels), order_id, order_status, workflow_type, role_name,
+ * acme_profile. New
  * object, NULL when out of memory. */
 static cJSON *view_head(const struct order *o)
 {
@@ -154,7 +155,9 @@ static cJSON *view_head(const struct order *o)
     if (!cJSON_AddStringToObject(j, "order_id", o->id) ||
         !cJSON_AddStringToObject(j, "order_status", order_status_name(o->status)) ||
         !cJSON_AddStringToObject(j, "workflow_type", order_workflow_name(o->workflow)) ||
-        !cJSON_AddStringToObject(j, "role_name", o->role)) {
+        !cJSON_AddStringToObject(j, "role_name", o->role) ||
+        /* The CA profile the order asked for ("": the CA's default). */
+        !cJSON_AddStringToObject(j, "acme_profile", o->profile)) {
         cJSON_Delete(j);
         return NULL;
     }

@@ -18,7 +18,8 @@ static const struct fw_field challenge_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true, .desc = "Name of the role." },
     { .name = "order_id", .type = FW_TYPE_STRING, .required = true, .desc = "The order id." },
     { .name = "identifier", .type = FW_TYPE_STRING, .required = true, .query = true,
-      .desc = "The identifier (DNS name) of the order to answer for." },
+      .desc = "The identifier (DNS name or IP address, any spelling) of the order to answer "
+              "for." },
     { .name = "challenge_type", .type = FW_TYPE_STRING, .required = true, .query = true,
       .desc = "http-01, dns-01 or tls-alpn-01." },
     { 0 }
@@ -51,10 +52,15 @@ int order_pick_challenge(struct order *o, const struct fw_data *d, struct order_
     if (idn_to_alabel(ident, &alabel, e) < 0)
         return e->kind == ERR_INVALID ? err_wrap(e, "identifier") : -1;
     int i = order_find_authz(o, alabel);
+    bool ip = ip_is_literal(alabel);
     free(alabel);
     if (i < 0)
         return err_set(e, ERR_INVALID, "identifier: %s is not an identifier of order %s",
                        ident, o->id);
+    if (ip && strcmp(type, "dns-01") == 0)
+        return err_set(e, ERR_INVALID, "challenge_type: dns-01 cannot validate the IP address "
+                       "%s (RFC 8738: a DNS record proves control of a name, not of an "
+                       "address); use http-01 or tls-alpn-01", ident);
     struct order_challenge *c = order_find_challenge(&o->authzs[i], type);
     if (!c)
         return err_set(e, ERR_INVALID, "challenge_type: the CA offers no %s challenge for %s",
