@@ -82,6 +82,8 @@ const char *dns_provider_type_names(char *buf, size_t cap);
 extern const struct dns_provider_type dns_type_rfc2136;
 extern const struct dns_provider_type dns_type_route53;
 extern const struct dns_provider_type dns_type_azure;
+extern const struct dns_provider_type dns_type_google;
+extern const struct dns_provider_type dns_type_cloudflare;
 
 /* ---- names and patterns (name.c) ----------------------------------------------------- */
 

@@ -183,8 +183,10 @@ struct fw_field {
     bool empty_is_default;
     /* For text fields holding PEM: the block labels the value may consist of ("CERTIFICATE",
      * NULL). Such a value may span lines; it must be one or more of these blocks and nothing
-     * else (400 otherwise). Every other text field refuses line breaks and tabs. */
+     * else (400 otherwise). Every other text field refuses line breaks and tabs, unless
+     * multiline is set (a JSON document such as a key file, checked by its handler). */
     const char *const *pem;
+    bool multiline;
 };
 
 /* The request body as the host sends it (JSON text of len bytes) -> *out, a new object

@@ -94,4 +94,27 @@ struct cJSON *dns_http_json(const struct dns_http_reply *r);
 /* s percent-encoded for a URL path segment or form value (RFC 3986 unreserved kept). */
 void dns_url_escape(const char *s, char *out, size_t cap);
 
+/* ---- replies of the cloud APIs (cloudflare.c, google.c, google_reply.c) ---------------- */
+
+/* A failed Cloudflare v4 reply (envelope errors[0]) in words naming the fix. Returns -1. */
+int dns_cloudflare_error(const char *what, long status, const char *body, size_t len,
+                         struct err *e);
+/* A Google API or OAuth error body in words naming the fix. Returns -1. */
+int dns_google_error(const char *what, long status, const char *body, size_t len,
+                     struct err *e);
+/* A token reply: *token (new) from token_field, *lifetime_s from expiry_field (seconds, or an
+ * RFC 3339 expiry time). ERR_UPSTREAM when there is no token. */
+int dns_google_token_parse(const char *body, size_t len, const char *token_field,
+                           const char *expiry_field, char **token, int64_t *lifetime_s,
+                           struct err *e);
+/* 1 when managedZones.list names a public zone of dnsName dns_name; its name into zone. */
+int dns_google_zone_parse(const char *body, size_t len, const char *dns_name, char *zone,
+                          size_t cap);
+/* The TXT rrdatas at fqdn of an rrsets.list reply (at most max, quoted as sent) and its ttl;
+ * -1 when the reply is not a JSON object. */
+int dns_google_rrset_parse(const char *body, size_t len, const char *fqdn,
+                           char (*vals)[300], size_t max, size_t *n, long *ttl);
+/* A Change's id and whether its status is "done"; -1 when it has neither. */
+int dns_google_change_parse(const char *body, size_t len, char *id, size_t cap, bool *done);
+
 #endif

@@ -11,6 +11,8 @@ const struct dns_provider_type *const dns_provider_types[] = {
     &dns_type_rfc2136,
     &dns_type_route53,
     &dns_type_azure,
+    &dns_type_google,
+    &dns_type_cloudflare,
     NULL
 };
 

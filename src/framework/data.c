@@ -89,7 +89,7 @@ static int check_text(const struct fw_field *f, const struct fw_value *v, struct
     case FW_TYPE_STRING:
     case FW_TYPE_NAME:
     case FW_TYPE_LOWERCASE_STRING:
-        if (fw_text_check(v->str, f->pem != NULL, e) != 0)
+        if (fw_text_check(v->str, f->pem != NULL || f->multiline, e) != 0)
             return -1;
         return f->pem && v->str[0] ? fw_pem_check(v->str, f->pem, e) : 0;
     case FW_TYPE_COMMA_STRING_SLICE:

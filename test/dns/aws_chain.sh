@@ -4,6 +4,7 @@
 # restarts the host on the same state with another environment, without AWS_ACCESS_KEY_ID:
 #   1. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE) with AWS_PROFILE choosing
 #      a profile over [default], whose secret is wrong (moto would refuse it);
+#      (and Google's ADC file, GOOGLE_APPLICATION_CREDENTIALS, for google-cloud-dns);
 #   2. IMDSv2: a test-side metadata service (test/dns/imds.py) at
 #      AWS_EC2_METADATA_SERVICE_ENDPOINT, asked with a session token.
 
@@ -26,9 +27,17 @@ aws_secret_access_key = wrong-secret-of-the-default-profile
 aws_access_key_id=$AWS_ACCESS_KEY_ID
 aws_secret_access_key = $AWS_SECRET_ACCESS_KEY
 CREDS
-HOST_SERVER_ENV="$AWS_BASE_ENV AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=$E2E_TMP/aws-credentials AWS_PROFILE=vault-dns"
+# Google's Application Default Credentials file rides along on this restart: the provider
+# "vm" (no credentials, test/dns/cloud.sh) must now take the file, not the metadata server.
+HOST_SERVER_ENV="$AWS_BASE_ENV AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=$E2E_TMP/aws-credentials AWS_PROFILE=vault-dns $CL_ENV GOOGLE_APPLICATION_CREDENTIALS=$CL_DIR/writer.json"
 host_restart || not_ok "host restart (shared credentials file): $(tail -3 "$HOST_LOG")"
 chain_workflow "the shared credentials file, AWS_PROFILE=vault-dns"
+GMD0=$(cloud_stats .metadata); GTK0=$(cloud_stats .token)
+vault POST "$M/dns/test/workflow" '{"identifier":"vm.gc.test","provider_type":"google-cloud-dns","provider_name":"vm"}'
+expect_jq .data.success true "google: workflow with the ADC file (GOOGLE_APPLICATION_CREDENTIALS)"
+[ "$(cloud_stats .metadata)" = "$GMD0" ] && [ "$(cloud_stats .token)" -gt "$GTK0" ] \
+    && ok "google: the ADC file's key was used, not the metadata server" \
+    || not_ok "google ADC: metadata $GMD0 -> $(cloud_stats .metadata), token $GTK0 -> $(cloud_stats .token)"
 
 : > "$E2E_TMP/imds.port"
 "$PY" test/dns/imds.py "$E2E_TMP/imds.port" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$E2E_TMP/imds.log" 2>&1 &

@@ -109,9 +109,11 @@ static void test_provider_table(void **state)
     assert_non_null(dns_provider_find("rfc2136"));
     assert_non_null(dns_provider_find("aws-route53"));
     assert_non_null(dns_provider_find("azure-dns"));
+    assert_non_null(dns_provider_find("google-cloud-dns"));
+    assert_non_null(dns_provider_find("cloudflare"));
     assert_null(dns_provider_find("google-cloud-dns-nope"));
     assert_string_equal(dns_provider_type_names(names, sizeof names),
-                        "rfc2136, aws-route53, azure-dns");
+                        "rfc2136, aws-route53, azure-dns, google-cloud-dns, cloudflare");
     for (size_t i = 0; dns_provider_types[i]; i++) {
         assert_non_null(dns_provider_types[i]->validate);
         assert_non_null(dns_provider_types[i]->publish);

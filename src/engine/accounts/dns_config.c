@@ -20,12 +20,19 @@ static const char *const azure_fields[] = { "zone_name", "resource_group_name", 
                                             "tenant_id", "subscription_id", "environment",
                                             NULL };
 static const char *const azure_secrets[] = { "client_secret", NULL };
+static const char *const google_fields[] = { "project", "zone_name",
+                                             "impersonate_service_account", NULL };
+static const char *const google_secrets[] = { "credentials", NULL };
+static const char *const cloudflare_fields[] = { "zone_id", NULL };
+static const char *const cloudflare_secrets[] = { "api_token", NULL };
 
-/* One row per supported type (google-cloud-dns joins here). */
+/* One row per supported type. */
 static const struct dns_kind kinds[] = {
     { &dns_type_rfc2136, rfc2136_fields, rfc2136_secrets },
     { &dns_type_route53, route53_fields, route53_secrets },
     { &dns_type_azure, azure_fields, azure_secrets },
+    { &dns_type_google, google_fields, google_secrets },
+    { &dns_type_cloudflare, cloudflare_fields, cloudflare_secrets },
 };
 
 const struct dns_kind *dns_kind_find(const char *type)
@@ -41,10 +48,6 @@ int dns_kind_check(const char *field, const char *type, struct err *e)
     char names[200];
     if (dns_kind_find(type))
         return 0;
-    if (strcmp(type, "google-cloud-dns") == 0)
-        return err_set(e, ERR_INVALID, "%s: DNS provider type %s is not supported by this "
-                       "release (supported: %s)", field, type,
-                       dns_provider_type_names(names, sizeof names));
     return err_set(e, ERR_INVALID, "%s: unknown DNS provider type \"%.64s\" (supported: %s)",
                    field, type, dns_provider_type_names(names, sizeof names));
 }

@@ -71,10 +71,12 @@ static int config_reply(const struct dns_kind *k, const cJSON *cfg, cJSON **out,
 
 static int set_str(cJSON *cfg, const char *field, const char *v, size_t max, struct err *e)
 {
+    /* credentials is a key file's JSON text, whose line breaks and indents are whitespace. */
+    bool json = strcmp(field, "credentials") == 0;
     if (strlen(v) > max)
         return err_set(e, ERR_INVALID, "%s: longer than %zu characters", field, max);
     for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+        if (((unsigned char)*p < 0x20 && !(json && strchr("\t\r\n", *p))) || *p == 0x7f)
             return err_set(e, ERR_INVALID, "%s: control characters are not allowed", field);
     cJSON_DeleteItemFromObjectCaseSensitive(cfg, field);
     if (!cJSON_AddStringToObject(cfg, field, v))
@@ -562,6 +564,45 @@ static const struct fw_field azure_fields[] = {
     { 0 }
 };
 
+static const struct fw_field google_fields[] = {
+    { "name", FW_TYPE_STRING, .required = true, .desc = "Name of the provider configuration." },
+    { "identifiers", FW_TYPE_COMMA_STRING_SLICE, .required = true, .desc = dns_identifiers_desc },
+    { "ttl", FW_TYPE_DURATION, .def = "10s", .desc = "TTL of the TXT records Vault creates." },
+    { "propagation_timeout", FW_TYPE_DURATION, .def = "5m", .desc = dns_timeout_desc },
+    { "nameserver", FW_TYPE_STRING, .desc = dns_nameserver_desc },
+    { "credentials", FW_TYPE_STRING, .multiline = true,
+      .desc = "A service account's key file (JSON). Write-only: never returned. Empty: "
+              "Application Default Credentials: the key file GOOGLE_APPLICATION_CREDENTIALS "
+              "names, else the metadata server of the machine Vault runs on." },
+    { "project", FW_TYPE_STRING,
+      .desc = "The project of the managed zone; empty: the credentials' project_id (or the "
+              "metadata server's project)." },
+    { "zone_name", FW_TYPE_STRING,
+      .desc = "The managed zone's name (e.g. example-com); empty: the public zone whose DNS "
+              "name is the longest suffix of the record name." },
+    { "impersonate_service_account", FW_TYPE_STRING,
+      .desc = "A service account email to act as, through IAM Credentials "
+              "generateAccessToken (the credentials need "
+              "roles/iam.serviceAccountTokenCreator on it)." },
+    { 0 }
+};
+
+static const struct fw_field cloudflare_fields[] = {
+    { "name", FW_TYPE_STRING, .required = true, .desc = "Name of the provider configuration." },
+    { "identifiers", FW_TYPE_COMMA_STRING_SLICE, .required = true, .desc = dns_identifiers_desc },
+    { "ttl", FW_TYPE_DURATION, .def = "120s",
+      .desc = "TTL of the TXT records Vault creates (Cloudflare: 60s to 86400s)." },
+    { "propagation_timeout", FW_TYPE_DURATION, .def = "5m", .desc = dns_timeout_desc },
+    { "nameserver", FW_TYPE_STRING, .desc = dns_nameserver_desc },
+    { "api_token", FW_TYPE_STRING, .required = true,
+      .desc = "A Cloudflare API token with Zone:Read and DNS:Edit on the zone. Write-only: "
+              "never returned." },
+    { "zone_id", FW_TYPE_STRING,
+      .desc = "The zone's id (32 hex digits); empty: the zone whose name is the longest "
+              "suffix of the record name, found through the API." },
+    { 0 }
+};
+
 static const struct fw_field name_only_fields[] = {
     { "name", FW_TYPE_STRING, .required = true, .desc = "Name of the provider configuration." },
     { 0 }
@@ -569,12 +610,13 @@ static const struct fw_field name_only_fields[] = {
 static const struct fw_field no_fields[] = { { 0 } };
 
 static const char *const provider_types_enum[] = { "aws-route53", "azure-dns",
-                                                   "google-cloud-dns", "rfc2136", NULL };
+                                                   "google-cloud-dns", "rfc2136",
+                                                   "cloudflare", NULL };
 static const struct fw_field workflow_fields[] = {
     { "identifier", FW_TYPE_STRING, .required = true,
       .desc = "A name the provider may manage; the record is _acme-challenge.<identifier>." },
     { "provider_type", FW_TYPE_STRING, .required = true, .allowed = provider_types_enum,
-      .desc = "aws-route53, azure-dns or rfc2136 (google-cloud-dns: not in this release)." },
+      .desc = "aws-route53, azure-dns, google-cloud-dns, rfc2136 or cloudflare." },
     { "provider_name", FW_TYPE_STRING, .required = true, .desc = "Name of the configuration." },
     { "omit_cleanup", FW_TYPE_BOOL, .def = "false",
       .desc = "Leave the test TXT record in place." },
@@ -590,7 +632,7 @@ static const char dns_help[] =
     "way, and the role must allow dns-01. Matched identifiers are published, checked for\n"
     "propagation and removed after validation by Vault (status vault-challenge-fulfillment,\n"
     "then vault-challenge-propagating); the others wait for fulfilled-challenge as before.\n"
-    "Secrets (tsig_secret, secret_access_key, client_secret) are stored seal-wrapped and\n"
+    "Secrets (tsig_secret, secret_access_key, client_secret, credentials, api_token) are stored seal-wrapped and\n"
     "never returned.\n"
     "Deleting a configuration a role links is refused.";
 
@@ -651,6 +693,50 @@ static const struct fw_path path_azure_list = {
     .description = dns_help,
 };
 
+static const struct fw_path path_google = {
+    .pattern = "config/dns/google-cloud-dns/(?<name>[^/]+)",
+    .fields = google_fields,
+    .ops = {
+        [FW_READ] = { config_read, "Read a Google Cloud DNS provider (credentials omitted)." },
+        [FW_CREATE] = { config_write, "Create a Google Cloud DNS provider." },
+        [FW_UPDATE] = { config_write, "Create or update a Google Cloud DNS provider." },
+        [FW_DELETE] = { config_delete, "Delete a Google Cloud DNS provider (refused while a "
+                                       "role links it)." },
+    },
+    .synopsis = "Google Cloud DNS provider for Vault-managed dns-01.",
+    .description = dns_help,
+};
+
+static const struct fw_path path_google_list = {
+    .pattern = "config/dns/google-cloud-dns/?",
+    .fields = no_fields,
+    .ops = { [FW_LIST] = { config_list_type, "List Google Cloud DNS providers." } },
+    .synopsis = "List Google Cloud DNS providers.",
+    .description = dns_help,
+};
+
+static const struct fw_path path_cloudflare = {
+    .pattern = "config/dns/cloudflare/(?<name>[^/]+)",
+    .fields = cloudflare_fields,
+    .ops = {
+        [FW_READ] = { config_read, "Read a Cloudflare DNS provider (api_token omitted)." },
+        [FW_CREATE] = { config_write, "Create a Cloudflare DNS provider." },
+        [FW_UPDATE] = { config_write, "Create or update a Cloudflare DNS provider." },
+        [FW_DELETE] = { config_delete, "Delete a Cloudflare DNS provider (refused while a "
+                                       "role links it)." },
+    },
+    .synopsis = "Cloudflare DNS provider for Vault-managed dns-01 (beyond Vault's four).",
+    .description = dns_help,
+};
+
+static const struct fw_path path_cloudflare_list = {
+    .pattern = "config/dns/cloudflare/?",
+    .fields = no_fields,
+    .ops = { [FW_LIST] = { config_list_type, "List Cloudflare DNS providers." } },
+    .synopsis = "List Cloudflare DNS providers.",
+    .description = dns_help,
+};
+
 static const struct fw_path path_rfc2136_list = {
     .pattern = "config/dns/rfc2136/?",
     .fields = no_fields,
@@ -703,6 +789,7 @@ static const struct fw_path path_workflow = {
 };
 
 const struct fw_path *const dns_paths[] = {
-    &path_list_all, &path_rfc2136_list, &path_route53_list, &path_azure_list, &path_rfc2136,
-    &path_route53, &path_azure, &path_unknown_type, &path_workflow, NULL
+    &path_list_all, &path_rfc2136_list, &path_route53_list, &path_azure_list,
+    &path_google_list, &path_cloudflare_list, &path_rfc2136, &path_route53, &path_azure,
+    &path_google, &path_cloudflare, &path_unknown_type, &path_workflow, NULL
 };

@@ -20,7 +20,7 @@ static const char *const role_key_types[] = { "ec-256", "ec-384", "ec-521", "rsa
                                               "rsa-4096", NULL };
 static const char *const role_populations[] = { "cn_first", "sans_only", NULL };
 static const char *const role_dns_types[] = { "aws-route53", "azure-dns", "google-cloud-dns",
-                                              "rfc2136", NULL };
+                                              "rfc2136", "cloudflare", NULL };
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -501,7 +501,8 @@ static const struct fw_field role_fields[] = {
               "provider whose identifiers match is considered (the most specific pattern "
               "wins). The provider must exist." },
     { "dns_provider_type", FW_TYPE_STRING,
-      .desc = "Type of dns_provider_name: aws-route53, azure-dns, google-cloud-dns or rfc2136. "
+      .desc = "Type of dns_provider_name: aws-route53, azure-dns, google-cloud-dns, rfc2136 or "
+              "cloudflare. "
               "Required when dns_provider_name is set." },
     /* ---- issue 14 §2, §4, §7 ---- */
     { "allowed_ip_ranges", FW_TYPE_COMMA_STRING_SLICE,
