@@ -35,7 +35,8 @@ static const struct fw_field issue_fields[] = {
     { .name = "name", .type = FW_TYPE_NAME, .required = true,
       .desc = "Name of the role to order under." },
     { .name = "identifiers", .type = FW_TYPE_COMMA_STRING_SLICE,
-      .desc = "DNS names for the certificate (identifier workflow: Vault makes the key), as "
+      .desc = "DNS names or IP addresses for the certificate (identifier workflow: Vault "
+              "makes the key), as "
               "for new-order. Give identifiers or csr, not both." },
     { .name = "csr", .type = FW_TYPE_STRING, .pem = pem_csr,
       .desc = "PEM certificate signing request (CSR workflow), as for new-order." },
