@@ -29,7 +29,9 @@ Contributor on everything below it.
 Test-side controls (not Azure): POST /_control/lifetime {"seconds"}, /_control/revoke (every
 token issued so far is refused as expired), /_control/throttle
 {"count", "retry_after", "status"}, /_control/race {"value"} (the next write finds the record
-set changed by someone else), GET /_control/stats, GET /_control/records."""
+set changed by someone else), /_control/hold {"on"} (while on, changes are kept from BIND
+and sent when it goes off: a record published at "Azure" but not yet visible, as during
+Azure DNS's propagation), GET /_control/stats, GET /_control/records."""
 import base64
 import datetime
 import hashlib
@@ -51,7 +53,8 @@ API_VERSIONS = ["2016-04-01", "2017-09-01", "2017-10-01", "2018-03-01-preview", 
                 "2023-07-01-preview"]
 ARM_AUDIENCES = {"https://management.azure.com", "https://management.azure.com/",
                  "https://management.core.windows.net", "https://management.core.windows.net/"}
-STATE = {"lifetime": 3600, "throttle": None, "race": None, "issued": set(), "revoked": set()}
+STATE = {"lifetime": 3600, "throttle": None, "race": None, "issued": set(), "revoked": set(),
+         "held": None}   # while held: fqdn -> the record set to mirror at release
 STATS = {"login": 0, "imds": 0, "arm": 0, "throttled": 0, "precondition_failed": 0,
          "api_versions": [], "errors": [], "if_match": 0}
 RECORDS = {}   # relative name (lower case) -> {"name", "ttl", "values": [[str]], "etag"}
@@ -117,6 +120,9 @@ def known_resource(res):
 
 
 def nsupdate(fqdn, rec):
+    if STATE["held"] is not None:
+        STATE["held"][fqdn] = rec and {**rec, "values": [list(v) for v in rec["values"]]}
+        return
     host, port = WORLD["named"].rsplit(":", 1)
     lines = [f"server {host} {port}", f"zone {WORLD['zone']}.", f"update delete {fqdn} TXT"]
     for v in (rec["values"] if rec else []):
@@ -444,6 +450,10 @@ class Handler(BaseHTTPRequestHandler):
             STATE["revoked"] |= STATE["issued"]
         elif what == "race":
             STATE["race"] = arg["value"]
+        elif what == "hold":
+            held, STATE["held"] = STATE["held"], ({} if arg["on"] else None)
+            for fqdn, rec in (held or {}).items():
+                nsupdate(fqdn, rec)
         elif what == "stats":
             return self.reply(200, STATS)
         elif what == "records":

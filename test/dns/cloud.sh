@@ -3,7 +3,8 @@
 # zones gc.test and cf.test BIND serves: fields, secrets never returned, bad input, the
 # credential sources (explicit key, metadata server, impersonation), token cache and refresh
 # across expiry, 429 with Retry-After, 412 from a concurrent writer, permission errors, and
-# identifier, wildcard, CSR and hybrid orders.
+# identifier, wildcard, CSR and hybrid orders, and a SIGKILL of the plugin while a published
+# record is not yet visible (crash_published, run.sh).
 
 gcp() { vault POST "$M/config/dns/google-cloud-dns/$1" "$(jq -n --arg i "$2" --argjson x "${3:-{\}}" --arg ns "$NAMED_ADDR" '{identifiers:$i, nameserver:$ns} + $x')"; }
 cfp() { vault POST "$M/config/dns/cloudflare/$1" "$(jq -n --arg i "$2" --argjson x "${3:-{\}}" --arg ns "$NAMED_ADDR" '{identifiers:$i, nameserver:$ns} + $x')"; }
@@ -142,4 +143,9 @@ gcp gnp np2.gc.test "$(jq -n --rawfile c "$CL_DIR/reader.json" '{credentials:$c}
 new_order clr '{"identifiers":["np2.gc.test"]}'
 if wait_status clr "$ORDER" error 30; then ok "google: an order without permission ends in error"; else not_ok "google: no-permission order (last $LAST_STATUS)"; fi
 last_error clr "$ORDER" | grep -q "roles/dns.admin" && ok "google: last_error names the role to grant" || not_ok "google: last_error: $(last_error clr "$ORDER")"
+# gc_left/cf_left NAME: the values Cloud DNS / Cloudflare hold at _acme-challenge.NAME.
+gc_left() { curl -sf "$CL_URL/_control/stats" | jq -r --arg n "_acme-challenge.$1." '.rrsets[$n].rrdatas // [] | .[]'; }
+cf_left() { curl -sf "$CL_URL/_control/stats" | jq -r --arg n "_acme-challenge.$1" '.cf_records[] | select(.name == $n) | .content'; }
+crash_published google clr crash.gc.test cloud_ctl gc_left
+crash_published cloudflare clr crash.cf.test cloud_ctl cf_left
 vault DELETE "$M/role/clr"

@@ -21,7 +21,9 @@ BIND zones of the same names with nsupdate, so Pebble sees what the clouds hold.
 WORLD_JSON: {"port", "named", "tsig", "project", "gzone": {"name", "dns"}, "accounts":
 {email: {"public_pem", "roles": [...]}}, "cf_zone": {"id", "name"}, "cf_tokens":
 {token: "edit"|"read"}}. Controls (test-side): POST /_control/lifetime {"seconds"},
-/_control/throttle {"count", "retry_after"}, /_control/race {"value"}, GET /_control/stats."""
+/_control/throttle {"count", "retry_after"}, /_control/race {"value"}, /_control/hold {"on"}
+(while on, changes are kept from BIND and sent when it goes off: a record published at the
+cloud but not yet visible, as during propagation), GET /_control/stats."""
 import base64
 import json
 import secrets
@@ -37,7 +39,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 WORLD = json.load(open(sys.argv[1]))
 LOCK = threading.Lock()
-STATE = {"lifetime": 3600, "throttle": 0, "retry_after": 1, "race": None}
+STATE = {"lifetime": 3600, "throttle": 0, "retry_after": 1, "race": None,
+         "held": None}   # while held: (zone, fqdn) -> the nsupdate arguments to send at release
 STATS = {"token": 0, "metadata": 0, "impersonate": 0, "throttled": 0, "conflicts": 0,
          "changes": 0, "change_polls": 0, "cf": 0, "scopes": []}
 TOKENS = {}      # access token -> {"email", "exp", "scope"}
@@ -53,6 +56,9 @@ def unb64(s):
 
 
 def nsupdate(zone, fqdn, values, ttl):
+    if STATE["held"] is not None:
+        STATE["held"][(zone, fqdn)] = (zone, fqdn, list(values), ttl)
+        return
     host, port = WORLD["named"].rsplit(":", 1)
     lines = [f"server {host} {port}", f"zone {zone}.", f"update delete {fqdn} TXT"]
     lines += [f"update add {fqdn} {ttl} TXT \"{v}\"" for v in values]
@@ -139,6 +145,10 @@ class H(BaseHTTPRequestHandler):
             STATE["throttle"], STATE["retry_after"] = j["count"], j.get("retry_after", 1)
         elif what == "race":
             STATE["race"] = j["value"]
+        elif what == "hold":
+            held, STATE["held"] = STATE["held"], ({} if j["on"] else None)
+            for args in (held or {}).values():
+                nsupdate(*args)
         return 200, {}
 
     # ---- Google ------------------------------------------------------------------------

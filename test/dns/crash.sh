@@ -3,26 +3,8 @@
 # (SIGSTOP) keeps the order in vault-challenge-fulfillment with its record tracked and the
 # update unsent; the Route 53 bridge stopped keeps a published record invisible, so the
 # order sits in vault-challenge-propagating. After each kill the servers resume and the
-# relaunched plugin must complete the order and leave no record behind.
-
-plugin_pid() { host_plugin_pids vault-plugin-secrets-pki-external-ca | head -1; }
-kill_plugin() {   # WHAT
-    local pid i
-    pid=$(plugin_pid)
-    if [ -z "$pid" ]; then not_ok "$1: no plugin process found"; return 1; fi
-    kill -KILL "$pid"
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    ok "$1: plugin $pid killed"
-}
-# wait_seen ROLE ID STATUS SECS: polls fast for a transient status.
-wait_seen() {
-    local i
-    for i in $(seq 1 $(( $4 * 20 ))); do
-        [ "$(order_status "$1" "$2")" = "$3" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
+# relaunched plugin must complete the order and leave no record behind. (kill_plugin,
+# wait_seen and the same case for the cloud providers, crash_published, are in run.sh.)
 
 # 1. Recorded, not yet sent: BIND frozen while the plugin sends the update.
 kill -STOP "$NAMED_PID"

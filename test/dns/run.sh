@@ -9,7 +9,8 @@
 # on (test/dns/route53.sh), and the AWS credential chain: shared credentials file with
 # AWS_PROFILE, IMDSv2 (test/dns/aws_chain.sh, restarting the host with another environment).
 # The azure-dns provider against the local Azure stand-in (test/dns/azure.sh), whose zone
-# az.test BIND serves.
+# az.test BIND serves, and google-cloud-dns and cloudflare against theirs (test/dns/cloud.sh),
+# each with a SIGKILL of the plugin while a published record is not yet visible.
 # Prints "ok - "/"not ok - " lines and "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -70,6 +71,47 @@ until_no_txt() {
     local i
     for i in $(seq 1 $(( $2 * 5 ))); do [ -z "$(named_txt "$1")" ] && return 0; sleep 0.2; done
     return 1
+}
+# plugin_pid: the plugin process the host runs now. kill_plugin WHAT: its SIGKILL, waited for.
+plugin_pid() { host_plugin_pids vault-plugin-secrets-pki-external-ca | head -1; }
+kill_plugin() {
+    local pid i
+    pid=$(plugin_pid)
+    if [ -z "$pid" ]; then not_ok "$1: no plugin process found"; return 1; fi
+    kill -KILL "$pid"
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    ok "$1: plugin $pid killed"
+}
+# wait_seen ROLE ID STATUS SECS: polls fast for a transient status.
+wait_seen() {
+    local i
+    for i in $(seq 1 $(( $4 * 20 ))); do
+        [ "$(order_status "$1" "$2")" = "$3" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# crash_published WHAT ROLE NAME CTL LEFT: SIGKILL of the plugin while the record for NAME is
+# published at a cloud stand-in but not yet visible: CTL (azure_ctl or cloud_ctl) holds the
+# server's mirror into BIND, so the order sits in vault-challenge-propagating. After the
+# kill the mirror resumes; the relaunched plugin must complete the order and delete the
+# record at the cloud. LEFT NAME prints the values the cloud still holds for NAME's record.
+crash_published() {
+    local what=$1 role=$2 name=$3 ctl=$4 left=$5 id i
+    "$ctl" hold '{"on":true}' || not_ok "$what crash: hold control refused"
+    new_order "$role" "{\"identifiers\":[\"$name\"]}"
+    id=$ORDER
+    if wait_seen "$role" "$id" vault-challenge-propagating 30; then ok "$what crash: order in vault-challenge-propagating"
+    else not_ok "$what crash: vault-challenge-propagating not seen ($(order_status "$role" "$id"))"; fi
+    [ -n "$("$left" "$name")" ] && ok "$what crash: the record is published at the cloud" || not_ok "$what crash: record not at the cloud"
+    [ -z "$(named_txt "_acme-challenge.$name")" ] && ok "$what crash: and not yet visible in DNS" || not_ok "$what crash: record already in BIND"
+    kill_plugin "$what crash (published, during propagation)"
+    "$ctl" hold '{"on":false}' || not_ok "$what crash: release control refused"
+    if wait_status "$role" "$id" completed 60; then ok "$what crash: order completed after relaunch"
+    else not_ok "$what crash: completed (last $LAST_STATUS: $(last_error "$role" "$id"))"; fi
+    for i in $(seq 1 50); do [ -z "$("$left" "$name")" ] && break; sleep 0.2; done
+    [ -z "$("$left" "$name")" ] && ok "$what crash: no record left at the cloud" || not_ok "$what crash: left at the cloud: $("$left" "$name")"
 }
 provider() {   # NAME ALG [extra json fields]
     local alg=$2 secret_var="NAMED_SECRET_$2"
