@@ -21,8 +21,10 @@
 #include "order.h"
 #include "order_wait.h"
 
-/* The runtime's remote lane has 6 threads per process; leave some for CA operations. */
-static const int ISSUE_MAX_WAITERS = 4;
+/* The runtime's remote lane runs at most 3 of its threads for one mount
+ * (RUNTIME_REMOTE_PER_MOUNT in src/runtime/runtime.c): two waiters leave one for the mount's
+ * CA operations (account writes, revoke). */
+static const int ISSUE_MAX_WAITERS = 2;
 /* The longest wait asked for that is accepted at all (seconds). */
 static const int64_t ISSUE_WAIT_MAX = 300;
 /* The reply must be sent this long before the host's deadline. */
@@ -181,6 +183,6 @@ const struct fw_path path_order_issue = {
                    "challenges, last_error) and a warning: go on with the order's challenge, "
                    "fulfilled-challenge and fetch-cert endpoints. An order waiting on a "
                    "manual challenge answers at once. The wait ends when the order moves "
-                   "(no polling); at most 4 calls per mount wait at a time, others answer "
+                   "(no polling); at most 2 calls per mount wait at a time, others answer "
                    "at once.",
 };
