@@ -29,7 +29,9 @@ for t in "${targets[@]}"; do
     log=$FB/artifacts/$t.log
     t0=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
     # -timeout: one input taking 10 s is a hang; -rss_limit_mb: a blow-up is a bug too.
+    # lsan.supp: leaks inside third-party libraries (libldns), each explained there.
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions=$PWD/test/fuzz/lsan.supp:print_suppressions=0 \
     nice -n 19 "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix="$FB/artifacts/$t-" \
         "$FB/corpus/$t" "test/fuzz/seeds/$t" >"$log" 2>&1
