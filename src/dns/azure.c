@@ -365,21 +365,11 @@ static int arm_call(struct arm *a, const char *method, const char *rel, const ch
         hdr[h++] = "Content-Type: application/json";
     if (cond)
         hdr[h++] = cond;
-    for (int attempt = 0;; attempt++) {
-        char *token = NULL;
-        if (dns_token_get(a->ctx, a->cfg, TOKEN_PURPOSE, fetch_token, NULL, &token, e) < 0)
-            return -1;
-        struct dns_http_req q = { .method = method, .url = url, .headers = hdr, .body = body,
-                                  .bearer = token };
-        int rc = dns_http_retry(a->ctx, &q, r, e);
-        dns_secret_free(token);
-        if (rc < 0)
-            return err_wrap(e, "Azure DNS");
-        if (attempt > 0 || !token_refused(r))
-            return 0;
-        dns_token_forget(a->ctx, a->cfg, TOKEN_PURPOSE);
-        dns_http_reply_clear(r);
-    }
+    struct dns_http_req q = { .method = method, .url = url, .headers = hdr, .body = body };
+    if (dns_http_bearer(a->ctx, a->cfg, TOKEN_PURPOSE, fetch_token, NULL, token_refused, &q, r,
+                        e) < 0)
+        return err_wrap(e, "Azure DNS");
+    return 0;
 }
 
 /* ---- record sets -------------------------------------------------------------------------- */

@@ -368,21 +368,10 @@ static int g_call(struct gdns *g, const char *method, const char *path, const ch
     snprintf(url, sizeof url, "%s%s", g->base, path);
     static const char *const hdr[] = { "Content-Type: application/json",
                                        "Accept: application/json", NULL };
-    for (int attempt = 0;; attempt++) {
-        char *token = NULL;
-        if (dns_token_get(g->ctx, g->cfg, TOKEN_PURPOSE, fetch_token, NULL, &token, e) < 0)
-            return -1;
-        struct dns_http_req q = { .method = method, .url = url, .headers = hdr, .body = body,
-                                  .bearer = token };
-        int rc = dns_http_retry(g->ctx, &q, r, e);
-        dns_secret_free(token);
-        if (rc < 0)
-            return err_wrap(e, "Google Cloud DNS");
-        if (attempt > 0 || r->status != 401)
-            return 0;
-        dns_token_forget(g->ctx, g->cfg, TOKEN_PURPOSE);
-        dns_http_reply_clear(r);
-    }
+    struct dns_http_req q = { .method = method, .url = url, .headers = hdr, .body = body };
+    if (dns_http_bearer(g->ctx, g->cfg, TOKEN_PURPOSE, fetch_token, NULL, NULL, &q, r, e) < 0)
+        return err_wrap(e, "Google Cloud DNS");
+    return 0;
 }
 
 /* zone_name, else the managed zone whose dnsName is the longest suffix of fqdn. */

@@ -199,3 +199,26 @@ void dns_url_escape(const char *s, char *out, size_t cap)
     }
     out[o] = '\0';
 }
+
+int dns_http_bearer(const struct dns_ctx *ctx, const struct cJSON *cfg, const char *purpose,
+                    dns_token_fetch_fn fetch, void *arg,
+                    bool (*refused)(const struct dns_http_reply *r), struct dns_http_req *q,
+                    struct dns_http_reply *r, struct err *e)
+{
+    for (int attempt = 0;; attempt++) {
+        char *token = NULL;
+        if (dns_token_get(ctx, cfg, purpose, fetch, arg, &token, e) < 0)
+            return -1;
+        q->bearer = token;
+        int rc = dns_http_retry(ctx, q, r, e);
+        q->bearer = NULL;
+        dns_secret_free(token);
+        if (rc < 0)
+            return -1;
+        bool stale = refused ? refused(r) : r->status == 401;
+        if (attempt > 0 || !stale)
+            return 0;
+        dns_token_forget(ctx, cfg, purpose);
+        dns_http_reply_clear(r);
+    }
+}

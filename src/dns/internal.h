@@ -89,6 +89,14 @@ int dns_http(const struct dns_http_req *q, struct dns_http_reply *r, struct err 
  * returned (status may still be 429/5xx: the caller words the error). */
 int dns_http_retry(const struct dns_ctx *ctx, const struct dns_http_req *q,
                    struct dns_http_reply *r, struct err *e);
+/* The bearer-token call of the cloud providers: dns_http_retry with q.bearer set to cfg's
+ * cached token for purpose (fetched by fetch when absent). When the service refuses the
+ * token (refused(r); NULL: HTTP 401), it is forgotten and the call made once more with a
+ * fresh one. q.bearer is set here. */
+int dns_http_bearer(const struct dns_ctx *ctx, const struct cJSON *cfg, const char *purpose,
+                    dns_token_fetch_fn fetch, void *arg,
+                    bool (*refused)(const struct dns_http_reply *r), struct dns_http_req *q,
+                    struct dns_http_reply *r, struct err *e);
 /* The reply as JSON (NULL when it is not), cJSON_Delete. */
 struct cJSON *dns_http_json(const struct dns_http_reply *r);
 /* s percent-encoded for a URL path segment or form value (RFC 3986 unreserved kept). */
