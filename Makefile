@@ -18,6 +18,18 @@ PKGS    := grpc libprotobuf-c openssl libcurl libcjson libpcre2-8 libidn2 ldns l
 # every compile, and grpc's pkg-config takes about half a second.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Without the packages, make would stop at "No rule to make target build/obj/...o" (the
+# generated protocol code cannot be made), which names no cause: say it once, up front. The
+# goals that install them first (deps, test, asan, bench, demo) and clean need nothing.
+ifneq ($(filter-out deps test asan bench demo clean,$(or $(MAKECMDGOALS),all)),)
+ifeq ($(PKG_LIBS)$(shell command -v protoc-c),)
+$(error build dependencies missing ($(shell pkg-config --print-errors --exists $(PKGS) 2>&1 | head -1 | sed 's/^Package //;s/,.*//')). Install them with `make deps` as root (scripts/deps.sh, Debian packages), or run `make test` / `make demo`, which do)
+else ifeq ($(PKG_LIBS),)
+$(error build dependencies missing: pkg-config finds not all of $(PKGS). Install them with `make deps` as root (scripts/deps.sh))
+else ifeq ($(shell command -v protoc-c),)
+$(error protoc-c not found (Debian: protobuf-c-compiler). Install the build dependencies with `make deps` as root)
+endif
+endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
            -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS)
