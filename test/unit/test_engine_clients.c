@@ -1,6 +1,6 @@
 /* test_engine_clients.c: the ACME client cache is the mount's (order_client.c): two mounts
- * with an account of the same name keep their own clients, InvalidateKey and an account
- * write drop the entry, the cache is bounded, and a holder keeps its client past a drop. */
+ * with an account of the same name keep their own clients, a hit reads no storage,
+ * InvalidateKey and an account write drop the entry, the cache is bounded, and a holder keeps its client past a drop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,20 +93,40 @@ static void test_per_mount(void **state)
     memstore_free(sb);
 }
 
-/* Changed settings (a rotated key, another trusted CA) replace the entry. */
-static void test_settings_change(void **state)
+/* A hit reads no storage; a write elsewhere (InvalidateKey) makes the next get read the new
+ * account; a client read across a drop serves its caller but is not kept. */
+static void test_hit_and_invalidation(void **state)
 {
     (void)state;
     struct fw_storage *s = memstore_new();
     struct engine *eng = mount(s);
+    struct err e;
     put_account(s, "acct", "http://127.0.0.1:1/dir");
     struct order_client *c1 = get(eng, "acct");
-    put_account(s, "acct", "http://127.0.0.1:1/dir");   /* a new key */
-    struct order_client *c2 = get(eng, "acct");
-    assert_ptr_not_equal(c1, c2);
-    assert_int_equal(order_clients_count(eng->clients), 1);
     order_client_put(eng->clients, c1);
+    memstore_fail_next(s, 1);   /* a storage read now would fail the get */
+    struct order_client *c2 = get(eng, "acct");
+    assert_ptr_equal(c1, c2);
     order_client_put(eng->clients, c2);
+    memstore_fail_next(s, 0);
+
+    put_account(s, "acct", "http://127.0.0.1:1/dir");   /* a new key, written elsewhere */
+    engine_invalidate(eng, "account/acct");
+    assert_int_equal(order_clients_count(eng->clients), 0);
+    memstore_fail_next(s, 1);   /* the next get must read the account: it fails here */
+    struct order_client *c3 = NULL;
+    assert_int_equal(order_client_get(eng, s, "acct", &c3, &e), -1);
+    assert_null(c3);
+    memstore_fail_next(s, 0);
+    c3 = get(eng, "acct");
+    assert_int_equal(order_clients_count(eng->clients), 1);
+    order_client_put(eng->clients, c3);
+
+    /* A miss whose account is gone: an error naming it, nothing cached. */
+    assert_int_equal(order_client_get(eng, s, "nobody", &c1, &e), -1);
+    assert_int_equal(e.kind, ERR_NOT_FOUND);
+    assert_null(c1);
+    assert_int_equal(order_clients_count(eng->clients), 1);
     engine_free(eng);
     memstore_free(s);
 }
@@ -132,7 +152,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_per_mount),
-        cmocka_unit_test(test_settings_change),
+        cmocka_unit_test(test_hit_and_invalidation),
         cmocka_unit_test(test_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

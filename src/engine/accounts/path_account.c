@@ -258,12 +258,18 @@ static int account_reply(const cJSON *st, cJSON **out, struct err *e)
 
 /* ---- storage helpers -------------------------------------------------------------------- */
 
-static int account_store(struct fw_storage *s, const char *name, const cJSON *st,
-                         struct err *e)
+/* Every write of account/<name> comes through here, and drops the mount's cached ACME client
+ * of the account with it: order_client.c reads the account only when it has no current
+ * client, so a write that skipped the drop would leave orders signing with a stale key.
+ * Dropped on failure too (what storage holds then is not known). */
+static int account_store(struct engine *eng, struct fw_storage *s, const char *name,
+                         const cJSON *st, struct err *e)
 {
     char key[300];
     snprintf(key, sizeof key, "account/%s", name);
-    return fw_storage_put_json(s, key, st, true, e);
+    int rc = fw_storage_put_json(s, key, st, true, e);
+    order_clients_drop(eng->clients, name);
+    return rc;
 }
 
 /* account-pending/<name>: the key of a create in flight, {"directory_url", "key_type",
@@ -483,7 +489,8 @@ static int account_create(const struct fw_req *req, const struct fw_data *d, con
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (add_key_version(st, 0, key, now, e) < 0 || account_store(req->storage, name, st, e) < 0)
+    if (add_key_version(st, 0, key, now, e) < 0 ||
+        account_store(req->backend, req->storage, name, st, e) < 0)
         goto out;
     keep_pending = false;
     log_info("engine", "acme account created", "name", name, "directory_url", dir,
@@ -505,7 +512,7 @@ out:
     return rc;
 }
 
-static void settle_pending_locked(struct fw_storage *s, const char *name);
+static void settle_pending_locked(struct engine *eng, struct fw_storage *s, const char *name);
 
 static bool json_list_equal(const cJSON *a, const cJSON *b)
 {
@@ -568,7 +575,7 @@ static int account_update(const struct fw_req *req, const struct fw_data *d, cJS
     }
     cJSON_DeleteItemFromObjectCaseSensitive(st, "last_updated_date");
     cJSON_AddNumberToObject(st, "last_updated_date", (double)time(NULL));
-    if (account_store(req->storage, name, st, e) < 0)
+    if (account_store(req->backend, req->storage, name, st, e) < 0)
         return -1;
     return account_reply(st, &resp->data, e);
 }
@@ -628,7 +635,8 @@ static int account_delete(const struct fw_req *req, const struct fw_data *d,
     if (engine_name_check("name", name, e) < 0)
         return -1;
     acct_lock(req, name, &hold);
-    settle_pending_locked(req->storage, name);   /* deactivate with the key the CA knows */
+    /* Deactivate with the key the CA knows. */
+    settle_pending_locked(req->backend, req->storage, name);
     if (account_load(req->storage, name, &a, e) < 0) {
         rc = e->kind == ERR_NOT_FOUND ? 0 : -1;   /* gone already: success */
         goto out;
@@ -748,7 +756,8 @@ static int account_import(const struct fw_req *req, const struct fw_data *d,
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (add_key_version(st, 0, key, now, e) < 0 || account_store(req->storage, name, st, e) < 0)
+    if (add_key_version(st, 0, key, now, e) < 0 ||
+        account_store(req->backend, req->storage, name, st, e) < 0)
         goto out;
     log_info("engine", "acme account imported", "name", name, "directory_url", dir,
              "account_url", acct.url ? acct.url : "", NULL);
@@ -832,8 +841,8 @@ static int pending_promote(cJSON *st, struct err *e)
  * this account, the rotation happened and the key is promoted; if the CA has no account for
  * it, the rotation never happened and the key is dropped. -1 when the CA could not tell (the
  * pending key stays for the next try) or the store failed. */
-static int pending_settle(struct fw_storage *s, const char *name, cJSON *st,
-                          const atomic_bool *cancel, struct err *e)
+static int pending_settle(struct engine *eng, struct fw_storage *s, const char *name,
+                          cJSON *st, const atomic_bool *cancel, struct err *e)
 {
     const cJSON *pk = cJSON_GetObjectItemCaseSensitive(st, "pending_key");
     struct account_conn conn = { 0 };
@@ -866,7 +875,7 @@ static int pending_settle(struct fw_storage *s, const char *name, cJSON *st,
         cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
     }
     err_clear(e);
-    if (account_store(s, name, st, e) < 0)
+    if (account_store(eng, s, name, st, e) < 0)
         goto out;
     log_info("engine", promote ? "interrupted key rotation completed: the CA holds the new key"
                                : "interrupted key rotation undone: the CA holds the old key",
@@ -881,13 +890,13 @@ out:
 
 /* account_settle with the account's lock held; failures are logged, the caller goes on with
  * what is stored. */
-static void settle_pending_locked(struct fw_storage *s, const char *name)
+static void settle_pending_locked(struct engine *eng, struct fw_storage *s, const char *name)
 {
     cJSON *st = NULL;
     struct err e = { 0 };
     if (account_load_json(s, name, &st, &e) == 0 &&
         cJSON_GetObjectItemCaseSensitive(st, "pending_key") &&
-        pending_settle(s, name, st, NULL, &e) < 0)
+        pending_settle(eng, s, name, st, NULL, &e) < 0)
         log_warn("engine", "pending account key not settled", "name", name, "error", e.msg,
                  NULL);
     account_json_free(st);
@@ -913,7 +922,7 @@ int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
     if (account_load_json(s, name, &st, e) < 0)
         rc = e->kind == ERR_NOT_FOUND ? 0 : -1;
     else
-        rc = pending_settle(s, name, st, &eng->stopping, e);
+        rc = pending_settle(eng, s, name, st, &eng->stopping, e);
     if (rc == 0)
         order_clients_drop(eng->clients, name);
     keylock_release(&eng->account_locks, &hold);
@@ -926,8 +935,8 @@ int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
 
 /* Stores the new key as st's pending_key (version `ver`). This write comes before the CA
  * call: where storage is read-only, the rotation stops here. */
-static int pending_store(struct fw_storage *s, const char *name, cJSON *st, int ver,
-                         const struct crypto_key *key, struct err *e)
+static int pending_store(struct engine *eng, struct fw_storage *s, const char *name,
+                         cJSON *st, int ver, const struct crypto_key *key, struct err *e)
 {
     char *pem = NULL;
     cJSON *pk = cJSON_CreateObject();
@@ -946,7 +955,7 @@ static int pending_store(struct fw_storage *s, const char *name, cJSON *st, int 
     cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
     cJSON_AddItemToObject(st, "pending_key", pk);
     pk = NULL;
-    rc = account_store(s, name, st, e);
+    rc = account_store(eng, s, name, st, e);
 out:
     if (pem)
         OPENSSL_cleanse(pem, strlen(pem));
@@ -977,8 +986,8 @@ static cJSON *rotate_reply(const char *name, int old_ver, int new_ver, enum cryp
  * the automatic rotation share it). On -1 with *ca_failed the keyChange failed: when
  * rep->problem is set the CA said no and the old key stays; else the outcome is unknown and
  * the pending key is settled later. A successful rotation clears key_rotation_error. */
-static int rotate_locked(struct fw_storage *s, const char *name, cJSON *st,
-                         enum crypto_key_type kt, int64_t deadline_ms,
+static int rotate_locked(struct engine *eng, struct fw_storage *s, const char *name,
+                         cJSON *st, enum crypto_key_type kt, int64_t deadline_ms,
                          const atomic_bool *cancel, int *old_ver, int *new_ver,
                          struct acme_reply *rep, bool *ca_failed, struct err *e)
 {
@@ -1000,7 +1009,7 @@ static int rotate_locked(struct fw_storage *s, const char *name, cJSON *st,
         goto out;
     acme_client_set_deadline(conn.acme, deadline_ms);
     acme_client_set_cancel(conn.acme, cancel);
-    if (pending_store(s, name, st, *new_ver, key, e) < 0)
+    if (pending_store(eng, s, name, st, *new_ver, key, e) < 0)
         goto out;
     if (acme_key_change(conn.acme, key, rep, e) < 0) {
         *ca_failed = true;
@@ -1008,7 +1017,7 @@ static int rotate_locked(struct fw_storage *s, const char *name, cJSON *st,
             /* The CA answered no: the old key stays; drop the pending one. */
             struct err de = { 0 };
             cJSON_DeleteItemFromObjectCaseSensitive(st, "pending_key");
-            if (account_store(s, name, st, &de) < 0)
+            if (account_store(eng, s, name, st, &de) < 0)
                 log_warn("engine", "refused key rotation: pending key not dropped (settled "
                          "on the next request)", "name", name, "error", de.msg, NULL);
         } else {
@@ -1029,7 +1038,7 @@ static int rotate_locked(struct fw_storage *s, const char *name, cJSON *st,
         goto out;
     cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_error");
     cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_failed_at");
-    if (account_store(s, name, st, e) < 0) {
+    if (account_store(eng, s, name, st, e) < 0) {
         /* The new key is in storage as pending_key: the next request promotes it. */
         log_error("engine", "acme key rotated at the CA; promoting the stored pending key "
                   "failed (settled on the next request)", "name", name, "error", e->msg, NULL);
@@ -1066,7 +1075,7 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
         goto out;   /* a missing account is a 404 naming it */
     /* An earlier rotation that stopped half-way is settled first, so this one starts from
      * the key the CA really holds. */
-    if (pending_settle(req->storage, name, st, NULL, e) < 0) {
+    if (pending_settle(req->backend, req->storage, name, st, NULL, e) < 0) {
         if (e->kind != ERR_INTERNAL && e->kind != ERR_READ_ONLY)
             err_set(e, ERR_INVALID, "name: an earlier key rotation of account %.128s is "
                     "unresolved and the CA could not say which key it holds; try again later",
@@ -1085,8 +1094,8 @@ static int account_rotate(const struct fw_req *req, const struct fw_data *d,
     }
     int old_ver = 0, new_ver = 0;
     bool ca_failed = false;
-    if (rotate_locked(req->storage, name, st, kt, req->deadline_ms, req->cancelled, &old_ver, &new_ver,
-                      &rep, &ca_failed, e) < 0) {
+    if (rotate_locked(req->backend, req->storage, name, st, kt, req->deadline_ms, req->cancelled,
+                      &old_ver, &new_ver, &rep, &ca_failed, e) < 0) {
         if (ca_failed)
             acme_fail(e, &rep, "name", "the CA refused the key change");
         goto out;
@@ -1120,7 +1129,7 @@ static void rotate_one_locked(struct engine *eng, struct fw_storage *s, const ch
     if (*next == 0 || *next > now)
         goto out;
     /* A rotation that stopped half-way is settled first, as rotate-key does. */
-    if (pending_settle(s, name, st, &eng->stopping, &e) < 0) {
+    if (pending_settle(eng, s, name, st, &eng->stopping, &e) < 0) {
         log_warn("engine", "automatic key rotation: an earlier rotation is unresolved",
                  "name", name, "error", e.msg, NULL);
         *next = now + ROTATION_RETRY_S;
@@ -1132,7 +1141,7 @@ static void rotate_one_locked(struct engine *eng, struct fw_storage *s, const ch
         kt = CRYPTO_KEY_EC256;
     int old_ver = 0, new_ver = 0;
     bool ca_failed = false;
-    if (rotate_locked(s, name, st, kt, 0, &eng->stopping, &old_ver, &new_ver, &rep,
+    if (rotate_locked(eng, s, name, st, kt, 0, &eng->stopping, &old_ver, &new_ver, &rep,
                       &ca_failed, &e) == 0) {
         order_clients_drop(eng->clients, name);
         *next = rotation_next(st);
@@ -1149,7 +1158,7 @@ static void rotate_one_locked(struct engine *eng, struct fw_storage *s, const ch
         cJSON_DeleteItemFromObjectCaseSensitive(st, "key_rotation_failed_at");
         if (!cJSON_AddStringToObject(st, "key_rotation_error", msg) ||
             !cJSON_AddNumberToObject(st, "key_rotation_failed_at", (double)now) ||
-            account_store(s, name, st, &se) < 0)
+            account_store(eng, s, name, st, &se) < 0)
             log_warn("engine", "automatic key rotation: the refusal could not be stored",
                      "name", name, "error", se.msg, NULL);
         *next = rotation_next(st);

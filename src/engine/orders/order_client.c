@@ -4,20 +4,20 @@
  * threads at once).
  *
  * The cache belongs to the mount (struct engine), so two mounts with an account of the same
- * name never share or evict each other's entry. An entry is keyed by account name and
- * carries a fingerprint of the settings it was built from (directory, account URL, trusted
- * CA, active key): a mismatch (rotate-key, trusted_ca update, a write on another node)
- * replaces it. Entries are also dropped when the account is written or deleted here and on
- * InvalidateKey, and the least recently used one goes when the cache is full. An entry is
- * reference-counted (the cache's reference while it is current, plus one per holder) and
- * freed, key cleared, when the last one goes. */
+ * name never share or evict each other's entry. An entry is keyed by account name and stays
+ * current until it is dropped: every write of account/<name> on this node drops it
+ * (path_account.c's account_store, and the delete), InvalidateKey drops it for a write
+ * elsewhere, and the least recently used one goes when the cache is full. So the busy path,
+ * a hit, reads no storage; only a miss reads the account (and settles a rotation stopped
+ * half-way). A client built from a read that a drop overtook serves its caller but is not
+ * cached (the drop counter, gen). An entry is reference-counted (the cache's reference while
+ * it is current, plus one per holder) and freed, key cleared, when the last one goes. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "acme.h"
 #include "../internal.h"
@@ -29,7 +29,6 @@ enum { ORDER_CLIENTS_MAX = 32 };
 
 struct order_client {
     char *account;
-    unsigned char fp[32];
     struct account_conn conn;
     int refs;
     struct order_client *next;   /* in the cache list while current */
@@ -39,6 +38,8 @@ struct order_clients {
     pthread_mutex_t mu;
     struct order_client *list;   /* current entries, most recently used first */
     size_t n;
+    uint64_t gen;                /* drops so far: a client built from an account read
+                                    across a drop is not cached */
 };
 
 static const char *json_str(const cJSON *j, const char *name)
@@ -47,23 +48,9 @@ static const char *json_str(const cJSON *j, const char *name)
     return s ? s : "";
 }
 
-/* SHA-256 over the settings a client is built from, NUL-separated. */
-static int settings_fp(const char *const *parts, size_t n, unsigned char fp[32], struct err *e)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int len = 0;
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1) == 1;
-    ok = ok && EVP_DigestFinal_ex(ctx, fp, &len) == 1;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : err_set(e, ERR_INTERNAL, "order client: sha-256 failed");
-}
-
 static void entry_free(struct order_client *c)
 {
     account_conn_close(&c->conn);
-    OPENSSL_cleanse(c->fp, sizeof c->fp);
     free(c->account);
     free(c);
 }
@@ -106,6 +93,7 @@ void order_clients_drop(struct order_clients *cc, const char *account)
     if (!cc)
         return;
     pthread_mutex_lock(&cc->mu);
+    cc->gen++;
     for (struct order_client **p = &cc->list; *p; p = &(*p)->next) {
         if (strcmp((*p)->account, account) == 0) {
             unlink_entry(cc, p);
@@ -123,14 +111,30 @@ size_t order_clients_count(struct order_clients *cc)
     return n;
 }
 
-int order_client_get(struct engine *eng, struct fw_storage *s, const char *account,
-                     struct order_client **out, struct err *e)
+/* Caller holds cc->mu. The current entry of account, moved to the front and referenced
+ * for the caller; NULL when there is none. */
+static struct order_client *take_current(struct order_clients *cc, const char *account)
 {
-    struct order_clients *cc = eng->clients;
+    struct order_client **p = &cc->list;
+    while (*p && strcmp((*p)->account, account) != 0)
+        p = &(*p)->next;
+    if (!*p)
+        return NULL;
+    struct order_client *c = *p;
+    *p = c->next;   /* to the front: most recently used */
+    c->next = cc->list;
+    cc->list = c;
+    c->refs++;
+    return c;
+}
+
+/* Reads account/<name> (settling a rotation stopped half-way first) and builds a client
+ * from it, referenced once (the caller's). No network I/O (acme_client_new). */
+static int client_build(struct engine *eng, struct fw_storage *s, const char *account,
+                        struct order_client **out, struct err *e)
+{
     cJSON *j = NULL;
-    unsigned char fp[32];
     int rc = -1;
-    *out = NULL;
     if (account_load_json(s, account, &j, e) < 0)
         return -1;
     if (cJSON_GetObjectItemCaseSensitive(j, "pending_key")) {
@@ -142,65 +146,76 @@ int order_client_get(struct engine *eng, struct fw_storage *s, const char *accou
         if (account_load_json(s, account, &j, e) < 0)
             return -1;
     }
-    const char *parts[] = { json_str(j, "directory_url"), json_str(j, "account_url"),
-                            json_str(j, "trusted_ca"),
-                            json_str(account_json_active_key(j), "private_key") };
-    if (!parts[3][0]) {
+    const char *key = json_str(account_json_active_key(j), "private_key");
+    struct order_client *c = NULL;
+    if (!key[0]) {
         err_set(e, ERR_INTERNAL, "account %s: no active key in storage", account);
         goto out;
     }
-    if (settings_fp(parts, 4, fp, e) < 0)
-        goto out;
-
-    pthread_mutex_lock(&cc->mu);
-    struct order_client **p = &cc->list;
-    while (*p && strcmp((*p)->account, account) != 0)
-        p = &(*p)->next;
-    if (*p && memcmp((*p)->fp, fp, sizeof fp) == 0) {
-        struct order_client *c = *p;
-        *p = c->next;          /* to the front: most recently used */
-        c->next = cc->list;
-        cc->list = c;
-        c->refs++;
-        *out = c;
-        pthread_mutex_unlock(&cc->mu);
-        rc = 0;
-        goto out;
-    }
-    if (*p)
-        unlink_entry(cc, p);   /* settings changed: holders finish with the old one */
-    struct order_client *c = calloc(1, sizeof *c);
-    if (!c || !(c->account = strdup(account))) {
+    if (!(c = calloc(1, sizeof *c)) || !(c->account = strdup(account))) {
         free(c);
-        pthread_mutex_unlock(&cc->mu);
         err_set(e, ERR_INTERNAL, "order client: out of memory");
         goto out;
     }
-    /* No network I/O here (acme_client_new), so holding the mutex is cheap. */
-    if (account_conn_open(parts[0], parts[2], parts[1], parts[3], &c->conn, e) < 0) {
-        pthread_mutex_unlock(&cc->mu);
+    if (account_conn_open(json_str(j, "directory_url"), json_str(j, "trusted_ca"),
+                          json_str(j, "account_url"), key, &c->conn, e) < 0) {
         free(c->account);
         free(c);
         goto out;
     }
     acme_client_set_cancel(c->conn.acme, &eng->stopping);
-    memcpy(c->fp, fp, sizeof fp);
-    c->refs = 2;   /* the cache and the caller */
-    c->next = cc->list;
-    cc->list = c;
-    cc->n++;
-    if (cc->n > ORDER_CLIENTS_MAX) {
-        struct order_client **last = &cc->list;
-        while ((*last)->next)
-            last = &(*last)->next;
-        unlink_entry(cc, last);
-    }
+    c->refs = 1;
     *out = c;
-    pthread_mutex_unlock(&cc->mu);
     rc = 0;
 out:
     account_json_free(j);
     return rc;
+}
+
+int order_client_get(struct engine *eng, struct fw_storage *s, const char *account,
+                     struct order_client **out, struct err *e)
+{
+    struct order_clients *cc = eng->clients;
+    *out = NULL;
+    pthread_mutex_lock(&cc->mu);
+    struct order_client *c = take_current(cc, account);
+    uint64_t gen = cc->gen;
+    pthread_mutex_unlock(&cc->mu);
+    if (c) {
+        *out = c;   /* current until a drop: no storage read on the busy path */
+        return 0;
+    }
+
+    /* Built outside the mutex: the read may wait on storage. */
+    if (client_build(eng, s, account, &c, e) < 0)
+        return -1;
+    pthread_mutex_lock(&cc->mu);
+    struct order_client *raced = take_current(cc, account);
+    if (raced) {
+        /* Another thread cached one meanwhile: the cache keeps a single entry. */
+        pthread_mutex_unlock(&cc->mu);
+        order_client_put(cc, c);
+        *out = raced;
+        return 0;
+    }
+    if (cc->gen == gen) {
+        /* No account changed while it was read: current. (After a drop in between, what
+         * was read may be the old account: this caller uses it, the cache does not keep
+         * it, and the next get reads the new one.) */
+        c->refs++;   /* the cache's */
+        c->next = cc->list;
+        cc->list = c;
+        cc->n++;
+        if (cc->n > ORDER_CLIENTS_MAX) {
+            struct order_client **last = &cc->list;
+            while ((*last)->next)
+                last = &(*last)->next;
+            unlink_entry(cc, last);
+        }
+    }
+    pthread_mutex_unlock(&cc->mu);
+    *out = c;
+    return 0;
 }
 
 struct acme_client *order_client_acme(const struct order_client *c)
