@@ -114,6 +114,7 @@ void order_free(struct order *o)
     free(o->identifiers);
     free(o->requested);
     free(o->csr);
+    free(o->finalize_csr);
     free(o->key_type);
     free(o->last_error);
     free(o->serial);
@@ -135,8 +136,8 @@ void order_free(struct order *o)
 /* Every string member "" so later code never checks for NULL. */
 static bool order_fill_empty(struct order *o)
 {
-    char **fields[] = { &o->id, &o->role, &o->account, &o->csr, &o->key_type,
-                        &o->last_error, &o->serial, &o->acme_url, &o->finalize_url,
+    char **fields[] = { &o->id, &o->role, &o->account, &o->csr, &o->finalize_csr,
+                        &o->key_type, &o->last_error, &o->serial, &o->acme_url, &o->finalize_url,
                         &o->cert_url, &o->revocation_reason, &o->renewal.explanation_url,
                         &o->renewal.replaces_order_id, &o->renewal.replaced_by_order_id,
                         &o->renewal.replaces_cert_id, &o->profile };
@@ -261,7 +262,8 @@ cJSON *order_to_json(const struct order *o)
               add_str(j, "account", o->account) &&
               add_str(j, "status", order_status_name(o->status)) &&
               add_str(j, "workflow", order_workflow_name(o->workflow)) &&
-              add_str(j, "csr", o->csr) && add_str(j, "key_type", o->key_type) &&
+              add_str(j, "csr", o->csr) && add_str(j, "finalize_csr", o->finalize_csr) &&
+              add_str(j, "key_type", o->key_type) &&
               add_int(j, "creation_date", o->creation_date) &&
               add_int(j, "last_update", o->last_update) &&
               add_int(j, "next_work_date", o->next_work_date) &&
@@ -384,6 +386,7 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->role = get_str(j, "role");
     o->account = get_str(j, "account");
     o->csr = get_str(j, "csr");
+    o->finalize_csr = get_str(j, "finalize_csr");   /* absent in older orders: "" */
     o->key_type = get_str(j, "key_type");
     o->last_error = get_str(j, "last_error");
     o->serial = get_str(j, "serial");
@@ -404,7 +407,8 @@ int order_from_json(const cJSON *j, struct order **out, struct err *e)
     o->renewal.replaced_by_order_id = get_str(rn, "replaced_by_order_id");
     o->renewal.replaces_cert_id = get_str(rn, "replaces_cert_id");
     /* Checked here: order_fill_empty below would turn a failed copy into "" silently. */
-    char *const strs[] = { o->id, o->role, o->account, o->csr, o->key_type, o->last_error,
+    char *const strs[] = { o->id, o->role, o->account, o->csr, o->finalize_csr, o->key_type,
+                           o->last_error,
                            o->serial, o->acme_url, o->finalize_url, o->cert_url,
                            o->revocation_reason, o->renewal.explanation_url,
                            o->renewal.replaces_order_id, o->renewal.replaced_by_order_id,
@@ -477,6 +481,7 @@ int order_load(struct fw_storage *s, const char *id, struct order **out, struct 
     cJSON_Delete(j);
     if (rc < 0)
         return err_wrap(e, "order %s", id);
+    (*out)->stored_status = (*out)->status;
     return 0;
 }
 
@@ -527,7 +532,7 @@ void order_hour_key(const struct order *o, char *buf, size_t len)
     snprintf(buf, len, "order-hour/%s/%s", hour, o->id);
 }
 
-int order_save(struct fw_storage *s, const struct order *o, struct err *e)
+int order_save(struct fw_storage *s, struct order *o, struct err *e)
 {
     char key[512];
     cJSON *j = order_to_json(o);
@@ -553,7 +558,9 @@ int order_save(struct fw_storage *s, const struct order *o, struct err *e)
     cJSON_Delete(j);
     j = NULL;
 
-    if (order_status_terminal(o->status)) {
+    bool was_terminal = order_status_terminal(o->stored_status);
+    o->stored_status = o->status;
+    if (order_status_terminal(o->status) && !was_terminal) {
         snprintf(key, sizeof key, "role-active/%s/%s", o->role, o->id);
         if (s->del(s->ctx, key, e) < 0)
             goto fail;

@@ -108,6 +108,8 @@ struct order_authz {
 struct order {
     char *id, *role, *account;
     enum order_status status;
+    enum order_status stored_status;   /* what order/<id> holds: set by order_load and
+                                          order_save (ORDER_NEW before the first save) */
     enum order_workflow workflow;
     char **identifiers;          /* NULL-terminated, in the submitted order, as A-labels (what
                                     the CA, the CSR and the authorizations carry) */
@@ -115,6 +117,10 @@ struct order {
     char **requested;            /* the same names as the user sent them (U-labels), same
                                     count; NULL when every one was sent as an A-label */
     char *csr;                   /* CSR workflow: the submitted PEM, byte for byte; else "" */
+    char *finalize_csr;          /* identifier workflow: the CSR built from order-key/<id>
+                                    when the key was made (PEM), sent at finalize, so the
+                                    busiest step neither reads nor parses the key; "" in
+                                    orders stored before it was kept (built at finalize) */
     char *key_type;              /* identifier workflow: "ec-256"...; else "" */
     int64_t creation_date, last_update, next_work_date, expires;
     char *last_error;
@@ -161,10 +167,12 @@ int order_from_json(const struct cJSON *j, struct order **out, struct err *e);
 
 /* ERR_NOT_FOUND when there is no order/<id>. id must be uuid7_valid (checked). */
 int order_load(struct fw_storage *s, const char *id, struct order **out, struct err *e);
-/* Writes order/<id> and its indexes: for a new order role-active/<role>/<id> first, then the
- * object, then order-hour/<hour>/<id>; for a terminal one the object, then the
- * role-active/ entry is deleted. */
-int order_save(struct fw_storage *s, const struct order *o, struct err *e);
+/* Writes order/<id> and its indexes: for a new order role-active/<role>/<id> and
+ * order-hour/<hour>/<id> first, then the object; for one turning terminal the object, then
+ * its role-active/ entry is deleted (once: a later save of a terminal order leaves the index
+ * alone, and an entry a failed delete left behind is the worker scan's to remove). Sets
+ * o->stored_status. */
+int order_save(struct fw_storage *s, struct order *o, struct err *e);
 /* Loads the order and checks it belongs to role (ERR_NOT_FOUND otherwise, so ids of other
  * roles are not revealed). */
 int order_load_for_role(struct fw_storage *s, const char *role, const char *id,
@@ -224,9 +232,10 @@ int order_pick_challenge(struct order *o, const struct fw_data *d, struct order_
 
 /* ---- certificates (order_cert.c) -------------------------------------------------- */
 
-/* Splits and parses the CA's chain, writes cert/<serial>, sets o->serial (not saved). */
+/* Splits and parses the CA's chain, writes cert/<serial>, sets o->serial (not saved) and
+ * *not_before / *not_after (unix seconds) of the leaf. */
 int order_cert_store(struct fw_storage *s, struct order *o, const char *chain_pem,
-                     struct err *e);
+                     int64_t *not_before, int64_t *not_after, struct err *e);
 /* The stored record of a serial (colon form); ERR_NOT_FOUND when absent. *out is new. */
 int order_cert_load(struct fw_storage *s, const char *serial, struct cJSON **out,
                     struct err *e);
@@ -345,9 +354,11 @@ int64_t order_renewal_due(const struct order_renewal *rn, const struct renew_bef
                           int64_t not_before, int64_t not_after);
 /* A uniformly random second in [max(start, now), end); start when the range is empty. */
 int64_t order_renewal_pick(int64_t start, int64_t end, int64_t now);
-/* For an order about to be stored completed (its certificate already stored): sets the
- * computed window, asks for an ARI fetch at once, writes renewal-watch/<id>. */
-int order_renewal_start(struct fw_storage *s, struct order *o, struct err *e);
+/* For an order about to be stored completed (its certificate, valid not_before..not_after,
+ * already stored): sets the computed window, asks for an ARI fetch at once, writes
+ * renewal-watch/<id>. */
+int order_renewal_start(struct fw_storage *s, struct order *o, int64_t not_before,
+                        int64_t not_after, struct err *e);
 /* One look at a completed order, under its lock: keeps the window current (renewalInfo,
  * honouring Retry-After) and, when the role renews automatically and it is due, places the
  * replacement (claim first). *dirty when o must be saved; *next_ms (unix ms) the next

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include <cJSON.h>
+#include <openssl/crypto.h>
 
 #include "acme.h"
 #include "../internal.h"
@@ -656,7 +657,8 @@ static int settle_responded(struct advance *a, const struct acme_reply *rep, str
     return save(a, e);
 }
 
-/* The CSR to finalize with, as DER: the submitted one, or one built from the stored key. */
+/* The CSR to finalize with, as DER: the submitted one, the one made with the order's key,
+ * or (an order stored before that was kept) one built from the stored key now. */
 static int order_csr_der(struct advance *a, unsigned char **der, size_t *len, struct err *e)
 {
     struct crypto_key *key = NULL;
@@ -666,6 +668,8 @@ static int order_csr_der(struct advance *a, unsigned char **der, size_t *len, st
     int rc = -1;
     if (a->o->workflow == ORDER_WF_CSR)
         return crypto_csr_pem_to_der(a->o->csr, der, len, e);
+    if (a->o->finalize_csr[0])   /* built with the key (path_order_new.c) */
+        return crypto_csr_pem_to_der(a->o->finalize_csr, der, len, e);
 
     snprintf(kpath, sizeof kpath, "order-key/%s", a->o->id);
     if (a->s->get(a->s->ctx, kpath, &pem, &plen, e) < 0)
@@ -688,7 +692,7 @@ static int order_csr_der(struct advance *a, unsigned char **der, size_t *len, st
     rc = crypto_csr_pem_to_der(csr, der, len, e);
 out:
     if (pem) {
-        memset(pem, 0, plen);
+        OPENSSL_cleanse(pem, plen);
         free(pem);
     }
     free(csr);
@@ -817,7 +821,8 @@ static int on_valid(struct advance *a, const struct acme_order *co, struct err *
         goto out;
     }
     /* The certificate first, then the order that points at it. */
-    if (order_cert_store(a->s, a->o, chain.pem, &ce) < 0) {
+    int64_t nb = 0, na = 0;
+    if (order_cert_store(a->s, a->o, chain.pem, &nb, &na, &ce) < 0) {
         if (ce.kind == ERR_INTERNAL) {
             *e = ce;
             goto out;
@@ -828,7 +833,7 @@ static int on_valid(struct advance *a, const struct acme_order *co, struct err *
         goto out;
     }
     /* Watched for renewal from the moment it is completed (order_renew.c). */
-    if (order_renewal_start(a->s, a->o, e) < 0)
+    if (order_renewal_start(a->s, a->o, nb, na, e) < 0)
         goto out;
     order_set_error(a->o, "");
     set_status(a, ORDER_COMPLETED);
@@ -1041,13 +1046,17 @@ int order_advance(struct engine *eng, struct fw_storage *s, const char *id, int6
             /* Keep going only while the status moves: a wait has set done. */
             more = rc == 0 && !a.done && a.o->status != before &&
                    !order_status_terminal(a.o->status);
+            /* Just completed: its first renewal look (order_renewal_start asked for one at
+             * once) is taken now, with the order and the CA client in hand, instead of in
+             * an advance of its own that would load both again. */
+            if (rc == 0 && a.o->status == ORDER_COMPLETED)
+                rc = order_renewal_tick(eng, s, a.o, &a.dirty, &renew_next, e);
         }
         if (rc == 0)
             rc = dns_cleanup(&a, e);
-        /* A completed order stays scheduled for its renewal: the first look right after
-         * completion, then when order_renewal_tick says. */
-        next = before == ORDER_COMPLETED             ? renew_next
-               : a.o->status == ORDER_COMPLETED      ? now_ms()
+        /* A completed order stays scheduled for its renewal, when order_renewal_tick
+         * says. */
+        next = a.o->status == ORDER_COMPLETED        ? renew_next
                : order_status_terminal(a.o->status) ? 0
                : a.next_ms > 0                       ? a.next_ms
                                                      : a.o->next_work_date * 1000;

@@ -28,7 +28,7 @@ static void order_cert_key(const char *serial, char *buf, size_t len)
 }
 
 int order_cert_store(struct fw_storage *s, struct order *o, const char *chain_pem,
-                     struct err *e)
+                     int64_t *not_before, int64_t *not_after, struct err *e)
 {
     char **certs = NULL;
     struct crypto_cert_info ci;
@@ -72,6 +72,8 @@ int order_cert_store(struct fw_storage *s, struct order *o, const char *chain_pe
     }
     free(o->serial);
     o->serial = serial;
+    *not_before = (int64_t)ci.not_before;
+    *not_after = (int64_t)ci.not_after;
     rc = 0;
 out:
     cJSON_Delete(j);

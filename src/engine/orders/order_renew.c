@@ -123,14 +123,12 @@ static bool set_str(char **dst, const char *v)
     return true;
 }
 
-int order_renewal_start(struct fw_storage *s, struct order *o, struct err *e)
+int order_renewal_start(struct fw_storage *s, struct order *o, int64_t not_before,
+                        int64_t not_after, struct err *e)
 {
-    char key[128], *leaf = NULL;
-    int64_t nb = 0, na = 0;
-    if (cert_of(s, o, &leaf, &nb, &na, e) < 0)
-        return -1;
-    free(leaf);
-    order_renewal_default_window(nb, na, &o->renewal.window_start, &o->renewal.window_end);
+    char key[128];
+    order_renewal_default_window(not_before, not_after, &o->renewal.window_start,
+                                 &o->renewal.window_end);
     o->renewal.ari = false;
     o->renewal.renew_at = 0;
     o->renewal.check_at = order_now();   /* ask the CA at once */
@@ -272,6 +270,15 @@ static int build_replacement(struct fw_storage *s, const struct order *o, const 
             crypto_key_generate(r->csr_key_type, &key, e) < 0 ||
             crypto_key_to_pem(key, &key_pem, e) < 0)
             goto out;
+        /* Its CSR too, as new-order keeps one for finalize. One the names cannot make
+         * leaves it "": finalize then builds it and fails the order saying why. */
+        char *csr = NULL;
+        struct err ce;
+        if (crypto_csr_build(key, (const char *const *)n->identifiers, n->n_identifiers,
+                             r->csr_population, &csr, &ce) == 0) {
+            free(n->finalize_csr);
+            n->finalize_csr = csr;
+        }
         snprintf(kpath, sizeof kpath, "order-key/%s", n->id);
         if (s->put(s->ctx, kpath, key_pem, strlen(key_pem), true, e) < 0)
             goto out;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include <cJSON.h>
+#include <openssl/crypto.h>
 
 #include "../internal.h"
 #include "log.h"
@@ -239,8 +240,9 @@ static int order_from_identifiers(const struct fw_req *req, const struct role *r
     char *key_pem = NULL, *probe_csr = NULL;
     int rc = -1;
 
-    /* Make the key and a CSR now, so a name the CSR cannot carry is refused here and
-     * not later by the worker; the CSR itself is rebuilt from the key at finalize. */
+    /* Make the key and its CSR now: a name the CSR cannot carry is refused here, not
+     * later by the worker, and finalize sends this CSR (o->finalize_csr) instead of reading
+     * and parsing the key again on the busiest step. */
     if (crypto_key_generate(r->csr_key_type, &key, e) < 0)
         goto out;
     if (crypto_csr_build(key, (const char *const *)ids, n, r->csr_population, &probe_csr,
@@ -262,6 +264,9 @@ static int order_from_identifiers(const struct fw_req *req, const struct role *r
     o->key_type = strdup(crypto_key_type_name(r->csr_key_type));
     free(o->profile);
     o->profile = strdup(r->acme_profile);
+    free(o->finalize_csr);
+    o->finalize_csr = probe_csr;
+    probe_csr = NULL;
     if (!o->key_type || !o->profile) {
         err_set(e, ERR_INTERNAL, "new-order: out of memory");
         goto out;
@@ -276,8 +281,8 @@ static int order_from_identifiers(const struct fw_req *req, const struct role *r
     rc = 0;
 out:
     if (key_pem) {
-        /* Private key material: wipe before free. */
-        memset(key_pem, 0, strlen(key_pem));
+        /* Private key material: wiped before free (a plain memset may be optimised out). */
+        OPENSSL_cleanse(key_pem, strlen(key_pem));
         free(key_pem);
     }
     free(probe_csr);
