@@ -358,19 +358,6 @@ int aws_creds_from_imds_json(const char *body, struct aws_creds *c, bool *found)
     return 0;
 }
 
-static void form_escape(const char *s, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (; *s && o + 4 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
-            out[o++] = (char)ch;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "%%%02X", ch);
-    }
-    out[o] = '\0';
-}
-
 bool aws_creds_from_sts(xmlDoc *d, struct aws_creds *c)
 {
     static const char *const path[] = { "AssumeRoleResponse", "AssumeRoleResult", "Credentials",
@@ -392,8 +379,8 @@ static int assume_role(struct aws_creds *c, const char *region, const char *arn,
     char ep[512], dflt[200], body[3000], earn[1200], eext[1200], sig[200];
     snprintf(dflt, sizeof dflt, "https://sts.%s.amazonaws.com", region);
     aws_endpoint("STS", dflt, ep, sizeof ep);
-    form_escape(arn, earn, sizeof earn);
-    form_escape(external_id, eext, sizeof eext);
+    dns_url_escape(arn, earn, sizeof earn);
+    dns_url_escape(external_id, eext, sizeof eext);
     snprintf(body, sizeof body, "Action=AssumeRole&Version=2011-06-15&RoleArn=%s"
              "&RoleSessionName=vault-pki-external-ca&DurationSeconds=900%s%s", earn,
              external_id[0] ? "&ExternalId=" : "", eext);
