@@ -213,12 +213,7 @@ void aws_endpoint(const char *service_env, const char *dflt, char *buf, size_t c
     char var[64];
     snprintf(var, sizeof var, "AWS_ENDPOINT_URL_%s", service_env);
     const char *v = getenv(var);
-    if (!v || !v[0])
-        v = getenv("AWS_ENDPOINT_URL");
-    snprintf(buf, cap, "%s", v && v[0] ? v : dflt);
-    size_t n = strlen(buf);
-    while (n && buf[n - 1] == '/')
-        buf[--n] = '\0';
+    dns_endpoint(v && v[0] ? var : "AWS_ENDPOINT_URL", dflt, buf, cap);
 }
 
 /* ---- credentials --------------------------------------------------------------------- */

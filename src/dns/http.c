@@ -185,6 +185,15 @@ cJSON *dns_http_json(const struct dns_http_reply *r)
     return r->body && r->len ? cJSON_ParseWithLength(r->body, r->len) : NULL;
 }
 
+void dns_endpoint(const char *var, const char *dflt, char *buf, size_t cap)
+{
+    const char *v = getenv(var);
+    snprintf(buf, cap, "%s", v && v[0] ? v : dflt);
+    size_t n = strlen(buf);
+    while (n && buf[n - 1] == '/')
+        buf[--n] = '\0';
+}
+
 void dns_url_escape(const char *s, char *out, size_t cap)
 {
     size_t o = 0;

@@ -99,6 +99,9 @@ int dns_http_bearer(const struct dns_ctx *ctx, const struct cJSON *cfg, const ch
                     struct dns_http_reply *r, struct err *e);
 /* The reply as JSON (NULL when it is not), cJSON_Delete. */
 struct cJSON *dns_http_json(const struct dns_http_reply *r);
+/* A service's base URL into buf: the environment variable var when set and not empty (a
+ * test server, another cloud), else dflt; no trailing '/'. */
+void dns_endpoint(const char *var, const char *dflt, char *buf, size_t cap);
 /* s percent-encoded for a URL path segment or form value (RFC 3986 unreserved kept). */
 void dns_url_escape(const char *s, char *out, size_t cap);
 
