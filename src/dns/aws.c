@@ -39,17 +39,7 @@ void aws_creds_wipe(struct aws_creds *c)
 static size_t collect(char *data, size_t sz, size_t n, void *ud)
 {
     struct aws_reply *r = ud;
-    size_t add = sz * n;
-    if (r->len + add > 4 * 1024 * 1024)
-        return 0;
-    char *nb = realloc(r->body, r->len + add + 1);
-    if (!nb)
-        return 0;
-    memcpy(nb + r->len, data, add);
-    r->body = nb;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
+    return dns_http_body_add(&r->body, &r->len, data, sz * n);
 }
 
 void aws_reply_clear(struct aws_reply *r)
