@@ -39,17 +39,7 @@ void aws_creds_wipe(struct aws_creds *c)
 static size_t collect(char *data, size_t sz, size_t n, void *ud)
 {
     struct aws_reply *r = ud;
-    size_t add = sz * n;
-    if (r->len + add > 4 * 1024 * 1024)
-        return 0;
-    char *nb = realloc(r->body, r->len + add + 1);
-    if (!nb)
-        return 0;
-    memcpy(nb + r->len, data, add);
-    r->body = nb;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
+    return dns_http_body_add(&r->body, &r->len, data, sz * n);
 }
 
 void aws_reply_clear(struct aws_reply *r)
@@ -213,12 +203,7 @@ void aws_endpoint(const char *service_env, const char *dflt, char *buf, size_t c
     char var[64];
     snprintf(var, sizeof var, "AWS_ENDPOINT_URL_%s", service_env);
     const char *v = getenv(var);
-    if (!v || !v[0])
-        v = getenv("AWS_ENDPOINT_URL");
-    snprintf(buf, cap, "%s", v && v[0] ? v : dflt);
-    size_t n = strlen(buf);
-    while (n && buf[n - 1] == '/')
-        buf[--n] = '\0';
+    dns_endpoint(v && v[0] ? var : "AWS_ENDPOINT_URL", dflt, buf, cap);
 }
 
 /* ---- credentials --------------------------------------------------------------------- */
@@ -358,19 +343,6 @@ int aws_creds_from_imds_json(const char *body, struct aws_creds *c, bool *found)
     return 0;
 }
 
-static void form_escape(const char *s, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (; *s && o + 4 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
-            out[o++] = (char)ch;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "%%%02X", ch);
-    }
-    out[o] = '\0';
-}
-
 bool aws_creds_from_sts(xmlDoc *d, struct aws_creds *c)
 {
     static const char *const path[] = { "AssumeRoleResponse", "AssumeRoleResult", "Credentials",
@@ -392,8 +364,8 @@ static int assume_role(struct aws_creds *c, const char *region, const char *arn,
     char ep[512], dflt[200], body[3000], earn[1200], eext[1200], sig[200];
     snprintf(dflt, sizeof dflt, "https://sts.%s.amazonaws.com", region);
     aws_endpoint("STS", dflt, ep, sizeof ep);
-    form_escape(arn, earn, sizeof earn);
-    form_escape(external_id, eext, sizeof eext);
+    dns_url_escape(arn, earn, sizeof earn);
+    dns_url_escape(external_id, eext, sizeof eext);
     snprintf(body, sizeof body, "Action=AssumeRole&Version=2011-06-15&RoleArn=%s"
              "&RoleSessionName=vault-pki-external-ca&DurationSeconds=900%s%s", earn,
              external_id[0] ? "&ExternalId=" : "", eext);

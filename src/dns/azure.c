@@ -56,16 +56,6 @@ static const struct az_env *env_of(const cJSON *cfg)
     return &az_envs[0];
 }
 
-/* The override variable's value, else dflt; no trailing '/'. */
-static void endpoint(const char *var, const char *dflt, char *buf, size_t cap)
-{
-    const char *v = getenv(var);
-    snprintf(buf, cap, "%s", v && v[0] ? v : dflt);
-    size_t n = strlen(buf);
-    while (n && buf[n - 1] == '/')
-        buf[--n] = '\0';
-}
-
 /* ---- errors ---------------------------------------------------------------------------- */
 
 /* What an operator does about an Azure error code. */
@@ -180,7 +170,7 @@ static int login_token(const struct dns_ctx *ctx, const cJSON *cfg, char **token
 {
     const struct az_env *env = env_of(cfg);
     char host[512], url[1200], tenant[400], client[400], scope[700], *secret = NULL;
-    endpoint("AZURE_AUTHORITY_HOST", env->login, host, sizeof host);
+    dns_endpoint("AZURE_AUTHORITY_HOST", env->login, host, sizeof host);
     dns_url_escape(dns_cfg_str(cfg, "tenant_id"), tenant, sizeof tenant);
     dns_url_escape(dns_cfg_str(cfg, "client_id"), client, sizeof client);
     char res[300];
@@ -218,7 +208,7 @@ static int login_token(const struct dns_ctx *ctx, const cJSON *cfg, char **token
 
 static void imds_base(char *buf, size_t cap)
 {
-    endpoint("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://169.254.169.254", buf, cap);
+    dns_endpoint("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://169.254.169.254", buf, cap);
 }
 
 /* An IMDS call: one try when nothing answers (off Azure the address leads nowhere, and
@@ -329,7 +319,8 @@ static int arm_open(const struct dns_ctx *ctx, const cJSON *cfg, struct arm *a, 
     a->cfg = cfg;
     if (subscription(ctx, cfg, sub, sizeof sub, e) < 0)
         return -1;
-    endpoint("AZURE_RESOURCE_MANAGER_ENDPOINT", env_of(cfg)->management, mgmt, sizeof mgmt);
+    dns_endpoint("AZURE_RESOURCE_MANAGER_ENDPOINT", env_of(cfg)->management, mgmt,
+                 sizeof mgmt);
     dns_url_escape(sub, esub, sizeof esub);
     dns_url_escape(dns_cfg_str(cfg, "resource_group_name"), rg, sizeof rg);
     dns_url_escape(dns_cfg_str(cfg, "zone_name"), zone, sizeof zone);

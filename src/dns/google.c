@@ -37,15 +37,6 @@ static const char SCOPE_CLOUD[] = "https://www.googleapis.com/auth/cloud-platfor
 static const char DEFAULT_TOKEN_URI[] = "https://oauth2.googleapis.com/token";
 enum { MAX_VALUES = 50, VALUE_CAP = 300, CHANGE_TRIES = 5 };
 
-static void endpoint(const char *var, const char *dflt, char *buf, size_t cap)
-{
-    const char *v = getenv(var);
-    snprintf(buf, cap, "%s", v && v[0] ? v : dflt);
-    size_t n = strlen(buf);
-    while (n && buf[n - 1] == '/')
-        buf[--n] = '\0';
-}
-
 static void metadata_base(char *buf, size_t cap)
 {
     const char *h = getenv("GCE_METADATA_HOST");
@@ -251,8 +242,8 @@ static int impersonate(const struct dns_ctx *ctx, const char *source, const char
                        char **token, int64_t *lifetime_s, struct err *e)
 {
     char base[400], url[1200], esc[600], body[300];
-    endpoint("GOOGLE_IAM_CREDENTIALS_ENDPOINT", "https://iamcredentials.googleapis.com", base,
-             sizeof base);
+    dns_endpoint("GOOGLE_IAM_CREDENTIALS_ENDPOINT", "https://iamcredentials.googleapis.com",
+                 base, sizeof base);
     dns_url_escape(target, esc, sizeof esc);
     snprintf(url, sizeof url, "%s/v1/projects/-/serviceAccounts/%s:generateAccessToken", base,
              esc);
@@ -354,7 +345,7 @@ static int g_open(const struct dns_ctx *ctx, const cJSON *cfg, struct gdns *g, s
     g->cfg = cfg;
     if (project_of(ctx, cfg, g->project, sizeof g->project, e) < 0)
         return -1;
-    endpoint("GOOGLE_CLOUD_DNS_ENDPOINT", "https://dns.googleapis.com", ep, sizeof ep);
+    dns_endpoint("GOOGLE_CLOUD_DNS_ENDPOINT", "https://dns.googleapis.com", ep, sizeof ep);
     dns_url_escape(g->project, ep_proj, sizeof ep_proj);
     snprintf(g->base, sizeof g->base, "%s/dns/v1/projects/%s", ep, ep_proj);
     return 0;

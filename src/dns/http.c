@@ -33,20 +33,24 @@ void dns_http_reply_clear(struct dns_http_reply *r)
     r->retry_after_s = -1;
 }
 
+size_t dns_http_body_add(char **body, size_t *len, const char *data, size_t add)
+{
+    if (*len + add > HTTP_MAX_BODY)
+        return 0;
+    char *nb = realloc(*body, *len + add + 1);
+    if (!nb)
+        return 0;
+    memcpy(nb + *len, data, add);
+    *body = nb;
+    *len += add;
+    nb[*len] = '\0';
+    return add;
+}
+
 static size_t on_body(char *data, size_t sz, size_t n, void *ud)
 {
     struct dns_http_reply *r = ud;
-    size_t add = sz * n;
-    if (r->len + add > HTTP_MAX_BODY)
-        return 0;
-    char *nb = realloc(r->body, r->len + add + 1);
-    if (!nb)
-        return 0;
-    memcpy(nb + r->len, data, add);
-    r->body = nb;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
+    return dns_http_body_add(&r->body, &r->len, data, sz * n);
 }
 
 /* The value of header line `line` when its name is `name`, trimmed, into buf. */
@@ -183,6 +187,15 @@ int dns_http_retry(const struct dns_ctx *ctx, const struct dns_http_req *q,
 cJSON *dns_http_json(const struct dns_http_reply *r)
 {
     return r->body && r->len ? cJSON_ParseWithLength(r->body, r->len) : NULL;
+}
+
+void dns_endpoint(const char *var, const char *dflt, char *buf, size_t cap)
+{
+    const char *v = getenv(var);
+    snprintf(buf, cap, "%s", v && v[0] ? v : dflt);
+    size_t n = strlen(buf);
+    while (n && buf[n - 1] == '/')
+        buf[--n] = '\0';
 }
 
 void dns_url_escape(const char *s, char *out, size_t cap)

@@ -97,8 +97,15 @@ int dns_http_bearer(const struct dns_ctx *ctx, const struct cJSON *cfg, const ch
                     dns_token_fetch_fn fetch, void *arg,
                     bool (*refused)(const struct dns_http_reply *r), struct dns_http_req *q,
                     struct dns_http_reply *r, struct err *e);
+/* The body half of a libcurl write callback (dns_http's and aws_http's): appends data to
+ * *body (realloc'd, kept NUL-terminated; *len bytes). Returns add, or 0 when out of memory
+ * or when the body would pass 4 MiB: libcurl then stops the transfer. */
+size_t dns_http_body_add(char **body, size_t *len, const char *data, size_t add);
 /* The reply as JSON (NULL when it is not), cJSON_Delete. */
 struct cJSON *dns_http_json(const struct dns_http_reply *r);
+/* A service's base URL into buf: the environment variable var when set and not empty (a
+ * test server, another cloud), else dflt; no trailing '/'. */
+void dns_endpoint(const char *var, const char *dflt, char *buf, size_t cap);
 /* s percent-encoded for a URL path segment or form value (RFC 3986 unreserved kept). */
 void dns_url_escape(const char *s, char *out, size_t cap);
 

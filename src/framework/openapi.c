@@ -143,6 +143,25 @@ static cJSON *parameter(const char *name, const struct fw_field *f, const char *
     return p;
 }
 
+/* The `list` query parameter Vault documents: required and "true" only on a LIST
+ * operation, optional on a READ of a path that also lists. */
+static void add_list_param(cJSON *params, bool required)
+{
+    cJSON *lp = cJSON_CreateObject();
+    cJSON_AddStringToObject(lp, "name", "list");
+    cJSON_AddStringToObject(lp, "description",
+                            required ? "Must be set to `true`" : "Return a list if `true`");
+    cJSON_AddStringToObject(lp, "in", "query");
+    cJSON *ls = cJSON_AddObjectToObject(lp, "schema");
+    cJSON_AddStringToObject(ls, "type", "string");
+    if (required) {
+        cJSON *en = cJSON_AddArrayToObject(ls, "enum");
+        cJSON_AddItemToArray(en, cJSON_CreateString("true"));
+        cJSON_AddTrueToObject(lp, "required");
+    }
+    cJSON_AddItemToArray(params, lp);
+}
+
 /* True when name appears as {name} in the OpenAPI path. */
 static bool in_path(const char *oas_path, const char *name)
 {
@@ -234,26 +253,10 @@ static cJSON *operation(const struct fw_path *p, const struct op_doc *od, const 
         cJSON_AddItemToArray(tags, cJSON_CreateString("secrets"));
 
     cJSON *params = cJSON_CreateArray();
-    if (od->op == FW_LIST) {
-        cJSON *lp = cJSON_CreateObject();
-        cJSON_AddStringToObject(lp, "name", "list");
-        cJSON_AddStringToObject(lp, "description", "Must be set to `true`");
-        cJSON_AddStringToObject(lp, "in", "query");
-        cJSON *ls = cJSON_AddObjectToObject(lp, "schema");
-        cJSON_AddStringToObject(ls, "type", "string");
-        cJSON *en = cJSON_AddArrayToObject(ls, "enum");
-        cJSON_AddItemToArray(en, cJSON_CreateString("true"));
-        cJSON_AddTrueToObject(lp, "required");
-        cJSON_AddItemToArray(params, lp);
-    } else if (od->op == FW_READ && p->ops[FW_LIST].fn) {
-        cJSON *lp = cJSON_CreateObject();
-        cJSON_AddStringToObject(lp, "name", "list");
-        cJSON_AddStringToObject(lp, "description", "Return a list if `true`");
-        cJSON_AddStringToObject(lp, "in", "query");
-        cJSON *ls = cJSON_AddObjectToObject(lp, "schema");
-        cJSON_AddStringToObject(ls, "type", "string");
-        cJSON_AddItemToArray(params, lp);
-    }
+    if (od->op == FW_LIST)
+        add_list_param(params, true);
+    else if (od->op == FW_READ && p->ops[FW_LIST].fn)
+        add_list_param(params, false);
     bool body = od->op == FW_UPDATE || od->op == FW_PATCH;
     cJSON *schema = body ? cJSON_CreateObject() : NULL;
     cJSON *props = NULL, *required = NULL;

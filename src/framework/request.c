@@ -265,6 +265,20 @@ void fw_handle_request(const struct fw_backend *b, const struct fw_req *req,
     cJSON_Delete(captures);
 }
 
+/* The reply to an existence check that failed with e: the user's mistake (ERR_INVALID) in
+ * its own words, anything else logged as `what` and answered "internal error". */
+static enum fw_status check_failure(const struct fw_req *req, const char *what,
+                                    const struct err *e, char *msg, size_t msg_len)
+{
+    if (e->kind == ERR_INVALID) {
+        snprintf(msg, msg_len, "%s", e->msg);
+        return FW_STATUS_USER_ERROR;
+    }
+    log_failure(req, what, e);
+    snprintf(msg, msg_len, "internal error");
+    return FW_STATUS_INTERNAL;
+}
+
 enum fw_status fw_existence_check(const struct fw_backend *b, const struct fw_req *req,
                                   bool *check_found, bool *exists, char *msg, size_t msg_len)
 {
@@ -302,26 +316,12 @@ enum fw_status fw_existence_check(const struct fw_backend *b, const struct fw_re
         goto out;
     *check_found = true;
     if (fw_data_build(p, req->data, captures, &d, &e) != 0) {
-        if (e.kind == ERR_INVALID) {
-            snprintf(msg, msg_len, "%s", e.msg);
-            status = FW_STATUS_USER_ERROR;
-        } else {
-            log_failure(req, "building request fields failed", &e);
-            snprintf(msg, msg_len, "internal error");
-            status = FW_STATUS_INTERNAL;
-        }
+        status = check_failure(req, "building request fields failed", &e, msg, msg_len);
         goto out;
     }
     if (p->exists(req, d, exists, &e) != 0) {
         *exists = false;
-        if (e.kind == ERR_INVALID) {
-            snprintf(msg, msg_len, "%s", e.msg);
-            status = FW_STATUS_USER_ERROR;
-        } else {
-            log_failure(req, "existence check failed", &e);
-            snprintf(msg, msg_len, "internal error");
-            status = FW_STATUS_INTERNAL;
-        }
+        status = check_failure(req, "existence check failed", &e, msg, msg_len);
     }
 out:
     fw_data_free(d);

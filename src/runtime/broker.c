@@ -78,13 +78,7 @@ int broker_wait(struct broker *b, uint32_t service_id, int timeout_ms, char *buf
                 struct err *e)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    rt_deadline_after_ms(timeout_ms, &until);
     pthread_mutex_lock(&b->mu);
     const struct broker_entry *x = broker_find(b, service_id);
     int rc = 0;

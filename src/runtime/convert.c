@@ -68,6 +68,18 @@ static int copy_warnings(const cJSON *w, struct convert_reply *out)
     return 0;
 }
 
+/* A response whose data is o, printed; takes o (NULL: out of memory, -1) and frees it. */
+static int data_response(cJSON *o, struct convert_reply *out)
+{
+    out->data_json = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!out->data_json)
+        return -1;
+    out->resp.data = out->data_json;
+    out->reply.response = &out->resp;
+    return 0;
+}
+
 /* Not found: a raw response (logical.RespondWithStatusCode's shape), the one reply form that
  * gives a 404 with a clean message for every operation. A ProtoError CodedError would give
  * the code but wrap the text in the core's multierror ("1 error occurred: ..."); a nil
@@ -93,13 +105,7 @@ static int not_found_response(const char *msg, struct convert_reply *out)
         o = NULL;
     }
     free(b64);
-    out->data_json = o ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (!out->data_json)
-        return -1;
-    out->resp.data = out->data_json;
-    out->reply.response = &out->resp;
-    return 0;
+    return data_response(o, out);
 }
 
 /* An error response: data {"error": msg}, the host's 400 with a clean message. */
@@ -108,13 +114,7 @@ static int user_error_response(const char *msg, struct convert_reply *out)
     cJSON *o = cJSON_CreateObject();
     if (o)
         cJSON_AddStringToObject(o, "error", msg);
-    out->data_json = o ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    if (!out->data_json)
-        return -1;
-    out->resp.data = out->data_json;
-    out->reply.response = &out->resp;
-    return 0;
+    return data_response(o, out);
 }
 
 static int ok_response(const struct fw_resp *r, struct convert_reply *out)

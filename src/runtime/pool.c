@@ -154,13 +154,7 @@ void pool_submit_keyed(struct pool *p, struct pool_job *job, const char *key)
 bool pool_drain(struct pool *p, int timeout_ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    rt_deadline_after_ms(timeout_ms, &until);
     pthread_mutex_lock(&p->mu);
     int rc = 0;
     while ((p->head || p->running) && rc != ETIMEDOUT)

@@ -68,6 +68,11 @@ int sockdir_create(struct sockdir *sd, struct err *e);
 /* Unlinks the socket and removes the directory; safe to call twice. */
 void sockdir_remove(struct sockdir *sd);
 
+/* ---- deadline.c: waits on condition variables --------------------------------------- */
+
+/* timeout_ms from now as a CLOCK_REALTIME time, for pthread_cond_timedwait. */
+void rt_deadline_after_ms(int timeout_ms, struct timespec *until);
+
 /* ---- pool.c: worker threads ---------------------------------------------------------- */
 
 /* A unit of work; embedded in its owner, never allocated by the pool. */

@@ -109,6 +109,15 @@ out:
     return out;
 }
 
+bool fixture_strv_is(char **v, const char *want)
+{
+    char buf[1024] = "";
+    size_t len = 0;
+    for (size_t i = 0; v && v[i]; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? "|" : "", v[i]);
+    return v && strcmp(buf, want) == 0;
+}
+
 char *fixture_rsa_csr(int bits, const char *cn, const char *sans)
 {
     char *out = NULL;

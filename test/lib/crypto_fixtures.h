@@ -3,6 +3,7 @@
 #ifndef PKIEXT_CRYPTO_FIXTURES_H
 #define PKIEXT_CRYPTO_FIXTURES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "crypto.h"
@@ -27,6 +28,10 @@ char *fixture_self_signed(const struct crypto_key *k, const char *cn,
  * OpenSSL config string such as "DNS:a.example,IP:192.0.2.1,email:x@y" (NULL: none).
  * NULL on failure. */
 char *fixture_rsa_csr(int bits, const char *cn, const char *sans);
+
+/* True when the NULL-terminated vector v (a parsed certificate's or CSR's names) is want,
+ * its items joined by '|' ("" for none); false when v is NULL. */
+bool fixture_strv_is(char **v, const char *want);
 
 /* Returns a new PEM of `label` around der (free()). */
 char *fixture_pem(const char *label, const unsigned char *der, size_t der_len);

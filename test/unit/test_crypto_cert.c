@@ -146,15 +146,6 @@ static void test_cert_serial_matches_openssl(void **state)
     }
 }
 
-static bool strv_is(char **v, const char *want)
-{
-    char buf[1024] = "";
-    size_t len = 0;
-    for (size_t i = 0; v && v[i]; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? "|" : "", v[i]);
-    return v && strcmp(buf, want) == 0;
-}
-
 /* "X509v3 Subject Key Identifier: \n    AB:CD:..." -> "ab:cd:..." */
 static void openssl_key_id(const char *in, char *out, size_t cap)
 {
@@ -188,8 +179,8 @@ static void test_cert_parse(void **state)
         assert_string_equal(ci.serial, "01:02");
         assert_int_equal(ci.not_before, T0);
         assert_int_equal(ci.not_after, T0 + 90 * 86400);
-        if (!strv_is(ci.dns_names, "leaf.example.com|*.example.com") ||
-            !strv_is(ci.ip_addrs, "192.0.2.10|2001:db8::10"))
+        if (!fixture_strv_is(ci.dns_names, "leaf.example.com|*.example.com") ||
+            !fixture_strv_is(ci.ip_addrs, "192.0.2.10|2001:db8::10"))
             fail_msg("%s: sans", tname);
 
         char *subj = openssl_x509(pem, "-subject -nameopt RFC2253");

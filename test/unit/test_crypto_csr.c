@@ -17,16 +17,6 @@ static const enum crypto_key_type all_types[] = {
     CRYPTO_KEY_RSA2048, CRYPTO_KEY_RSA4096, CRYPTO_KEY_RSA8192,
 };
 
-/* Compares a NULL-terminated vector with a '|'-separated list ("" for none). */
-static bool strv_is(char **v, const char *want)
-{
-    char buf[1024] = "";
-    size_t len = 0;
-    for (size_t i = 0; v && v[i]; i++)
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? "|" : "", v[i]);
-    return v && strcmp(buf, want) == 0;
-}
-
 static char *strv_text(char **v)
 {
     static char buf[1024];   /* failure messages only */
@@ -86,9 +76,9 @@ static void check_case(size_t c, enum crypto_key_type t)
         const char *want_cn = build_cases[c].cn;
         if (want_cn ? !ci.common_name || strcmp(ci.common_name, want_cn) : ci.common_name != NULL)
             fail_msg("%s/%s: cn %s", name, tname, ci.common_name ? ci.common_name : "(null)");
-        if (!strv_is(ci.dns_names, build_cases[c].dns))
+        if (!fixture_strv_is(ci.dns_names, build_cases[c].dns))
             fail_msg("%s/%s: dns %s", name, tname, strv_text(ci.dns_names));
-        if (!strv_is(ci.ip_addrs, build_cases[c].ips))
+        if (!fixture_strv_is(ci.ip_addrs, build_cases[c].ips))
             fail_msg("%s/%s: ips %s", name, tname, strv_text(ci.ip_addrs));
         if (ci.key_type != t)
             fail_msg("%s/%s: key type %d", name, tname, ci.key_type);
@@ -177,8 +167,9 @@ static void test_parse_foreign_csrs(void **state)
         int rc = crypto_csr_parse(pem, strlen(pem), &ci, &e);
         if (rc != cases[i].rc)
             fail_msg("%s: rc %d (%s)", cases[i].name, rc, e.msg);
-        if (rc == 0 && (!strv_is(ci.dns_names, cases[i].dns) ||
-                        !strv_is(ci.ip_addrs, cases[i].ips) || ci.key_type != cases[i].type))
+        if (rc == 0 && (!fixture_strv_is(ci.dns_names, cases[i].dns) ||
+                        !fixture_strv_is(ci.ip_addrs, cases[i].ips) ||
+                        ci.key_type != cases[i].type))
             fail_msg("%s: dns %s type %d", cases[i].name, strv_text(ci.dns_names), ci.key_type);
         if (rc < 0 && (e.kind != ERR_INVALID ||
                        strncmp(e.msg, cases[i].err, strlen(cases[i].err)) || ci.dns_names ||
