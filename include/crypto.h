@@ -122,6 +122,10 @@ struct crypto_cert_info {
     char *subject_key_id;    /* colon hex, or NULL */
 };
 int crypto_cert_parse(const char *pem, struct crypto_cert_info *out, struct err *e);
+/* crypto_pem_split, and *leaf: the first certificate's fields from the same parse (a CA's
+ * chain is parsed once, not once to split and again for its leaf). Cleared on failure. */
+int crypto_chain_parse(const char *bundle, char ***certs, struct crypto_cert_info *leaf,
+                       struct err *e);
 void crypto_cert_info_clear(struct crypto_cert_info *ci);
 /* Serial from raw big-endian bytes to Vault's colon form (new string). */
 char *crypto_serial_format(const unsigned char *bytes, size_t len);

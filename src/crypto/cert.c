@@ -33,11 +33,21 @@ out:
 
 int crypto_pem_split(const char *bundle, char ***certs, struct err *e)
 {
+    return crypto_chain_parse(bundle, certs, NULL, e);
+}
+
+static int cert_info_of(X509 *x, struct crypto_cert_info *out, struct err *e);
+
+int crypto_chain_parse(const char *bundle, char ***certs, struct crypto_cert_info *leaf,
+                       struct err *e)
+{
     int rc = -1;
     char **v = NULL;
     size_t n = 0;
     X509 *x = NULL;
     *certs = NULL;
+    if (leaf)
+        memset(leaf, 0, sizeof *leaf);
     ERR_clear_error();
     BIO *b = crypto_bio_from(bundle, bundle ? strlen(bundle) : 0, "certificate chain", e);
     if (!b)
@@ -51,6 +61,11 @@ int crypto_pem_split(const char *bundle, char ***certs, struct err *e)
                 goto out;
             }
             break;
+        }
+        if (n == 0 && leaf && cert_info_of(x, leaf, e) < 0) {
+            X509_free(x);
+            x = NULL;
+            goto out;
         }
         char *pem = cert_to_pem(x, e);
         X509_free(x);
@@ -77,6 +92,8 @@ int crypto_pem_split(const char *bundle, char ***certs, struct err *e)
 out:
     crypto_strv_free(v);
     BIO_free(b);
+    if (rc < 0 && leaf)
+        crypto_cert_info_clear(leaf);
     return rc;
 }
 
@@ -206,14 +223,12 @@ static int key_id_text(const ASN1_OCTET_STRING *id, char **out, struct err *e)
     return *out ? 0 : err_set(e, ERR_INTERNAL, "certificate: out of memory");
 }
 
-int crypto_cert_parse(const char *pem, struct crypto_cert_info *out, struct err *e)
+/* The fields of x into out (cleared on failure); x stays the caller's. */
+static int cert_info_of(X509 *x, struct crypto_cert_info *out, struct err *e)
 {
     int rc = -1, crit = 0;
     GENERAL_NAMES *gens = NULL;
     memset(out, 0, sizeof *out);
-    X509 *x = cert_read(pem, e);
-    if (!x)
-        return -1;
     if (serial_text(x, &out->serial, e) < 0 ||
         time_value(X509_get0_notBefore(x), &out->not_before, "notBefore", e) < 0 ||
         time_value(X509_get0_notAfter(x), &out->not_after, "notAfter", e) < 0 ||
@@ -239,9 +254,19 @@ int crypto_cert_parse(const char *pem, struct crypto_cert_info *out, struct err 
     rc = 0;
 out:
     GENERAL_NAMES_free(gens);
-    X509_free(x);
     if (rc < 0)
         crypto_cert_info_clear(out);
+    return rc;
+}
+
+int crypto_cert_parse(const char *pem, struct crypto_cert_info *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    X509 *x = cert_read(pem, e);
+    if (!x)
+        return -1;
+    int rc = cert_info_of(x, out, e);
+    X509_free(x);
     return rc;
 }
 

@@ -284,9 +284,6 @@ int account_settle(struct engine *eng, struct fw_storage *s, const char *name,
  * when the accounts cannot be listed. */
 int accounts_rotate_due(struct engine *eng, struct fw_storage *s, int64_t *next_s,
                         struct err *e);
-/* account.c: the RFC 7638 thumbprint of the account's active key (*out new). ERR_NOT_FOUND
- * when there is no such account. */
-int account_thumbprint(struct fw_storage *s, const char *name, char **out, struct err *e);
 /* keys[active_key_version] of a stored account (borrowed), NULL if missing. */
 const struct cJSON *account_json_active_key(const struct cJSON *stored);
 

@@ -300,6 +300,9 @@ static void test_pem_split(void **state)
         if (rc < 0) {
             if (v || e.kind != ERR_INVALID || strncmp(e.msg, "certificate chain: ", 19))
                 fail_msg("%s: kind %d msg %s", cases[i].name, e.kind, e.msg);
+            struct crypto_cert_info leaf;
+            if (crypto_chain_parse(cases[i].in, &v, &leaf, &e) != -1 || v || leaf.serial)
+                fail_msg("%s: chain parse accepted it or left the leaf set", cases[i].name);
             continue;
         }
         for (int j = 0; j < 3; j++)
@@ -307,6 +310,22 @@ static void test_pem_split(void **state)
                 fail_msg("%s: cert %d differs", cases[i].name, j);
         if (v[3])
             fail_msg("%s: more than 3", cases[i].name);
+        /* The chain parse: the same split, and the leaf's fields as crypto_cert_parse reads
+         * them from the first certificate alone. */
+        char **w = NULL;
+        struct crypto_cert_info leaf, alone;
+        if (crypto_chain_parse(cases[i].in, &w, &leaf, &e) < 0 ||
+            crypto_cert_parse(v[0], &alone, &e) < 0)
+            fail_msg("%s: chain parse %s", cases[i].name, e.msg);
+        for (int j = 0; j < 4; j++)
+            if ((!w[j] != !v[j]) || (w[j] && strcmp(w[j], v[j])))
+                fail_msg("%s: chain parse cert %d differs", cases[i].name, j);
+        if (strcmp(leaf.serial, alone.serial) || leaf.not_after != alone.not_after ||
+            leaf.not_before != alone.not_before || strcmp(leaf.subject, alone.subject))
+            fail_msg("%s: chain parse leaf differs", cases[i].name);
+        crypto_cert_info_clear(&leaf);
+        crypto_cert_info_clear(&alone);
+        crypto_strv_free(w);
         crypto_strv_free(v);
     }
     crypto_strv_free(NULL);

@@ -137,22 +137,6 @@ void account_json_free(cJSON *stored)
     cJSON_Delete(stored);
 }
 
-int account_thumbprint(struct fw_storage *s, const char *name, char **out, struct err *e)
-{
-    struct account *a = NULL;
-    struct crypto_key *key = NULL;
-    *out = NULL;
-    if (account_load(s, name, &a, e) < 0)
-        return -1;
-    /* Parsed for this call and freed (secrets cleared): no key outlives its use. */
-    int rc = crypto_key_from_pem(a->key_pem, strlen(a->key_pem), &key, e);
-    if (rc == 0 && !(*out = crypto_jwk_thumbprint(key)))
-        rc = err_set(e, ERR_INTERNAL, "account %s: thumbprint failed", name);
-    crypto_key_free(key);
-    account_free(a);
-    return rc;
-}
-
 void account_free(struct account *a)
 {
     if (!a)

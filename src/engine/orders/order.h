@@ -206,9 +206,11 @@ void order_set_error(struct order *o, const char *msg);
 /* Sets c's key_auth (token.thumbprint) and, for dns-01, dns_value. */
 int order_challenge_key_auth(struct order_challenge *c, const char *thumbprint, struct err *e);
 /* Brings the key authorizations of o's pending challenges up to the account's current key
- * (RFC 8555 §8.1), before o is shown. Reads the account only when some challenge is
- * pending. Not saved. */
-int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e);
+ * (RFC 8555 §8.1), before o is shown, with the thumbprint of the mount's client of the
+ * account (order_client.c: current until the account changes; a miss reads the account).
+ * Nothing to do unless some challenge is pending. Not saved. */
+int order_key_auths_current(struct engine *eng, struct fw_storage *s, struct order *o,
+                            struct err *e);
 
 /* ---- the status reply (order_view.c) ------------------------------------------------- */
 
@@ -296,6 +298,8 @@ int order_client_get(struct engine *eng, struct fw_storage *s, const char *accou
                      struct order_client **out, struct err *e);
 /* The client (borrowed while held). */
 struct acme_client *order_client_acme(const struct order_client *c);
+/* RFC 7638 thumbprint of the client's account key, computed when the client was built. */
+const char *order_client_thumbprint(const struct order_client *c);
 void order_client_put(struct order_clients *cc, struct order_client *c);   /* NULL c ok */
 
 /* ---- advancing (order_advance.c) ---------------------------------------------------- */

@@ -37,7 +37,7 @@ int order_cert_store(struct fw_storage *s, struct order *o, const char *chain_pe
     int rc = -1;
     memset(&ci, 0, sizeof ci);
 
-    if (crypto_pem_split(chain_pem, &certs, e) < 0 || crypto_cert_parse(certs[0], &ci, e) < 0) {
+    if (crypto_chain_parse(chain_pem, &certs, &ci, e) < 0) {
         err_wrap(e, "certificate from the CA");
         goto out;
     }

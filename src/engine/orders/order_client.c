@@ -30,6 +30,7 @@ enum { ORDER_CLIENTS_MAX = 32 };
 struct order_client {
     char *account;
     struct account_conn conn;
+    char *thumbprint;            /* of conn.key (RFC 7638), for key authorizations */
     int refs;
     struct order_client *next;   /* in the cache list while current */
 };
@@ -51,6 +52,7 @@ static const char *json_str(const cJSON *j, const char *name)
 static void entry_free(struct order_client *c)
 {
     account_conn_close(&c->conn);
+    free(c->thumbprint);
     free(c->account);
     free(c);
 }
@@ -163,6 +165,13 @@ static int client_build(struct engine *eng, struct fw_storage *s, const char *ac
         free(c);
         goto out;
     }
+    if (!(c->thumbprint = crypto_jwk_thumbprint(c->conn.key))) {
+        account_conn_close(&c->conn);
+        free(c->account);
+        free(c);
+        err_set(e, ERR_INTERNAL, "account %s: thumbprint failed", account);
+        goto out;
+    }
     acme_client_set_cancel(c->conn.acme, &eng->stopping);
     c->refs = 1;
     *out = c;
@@ -221,6 +230,11 @@ int order_client_get(struct engine *eng, struct fw_storage *s, const char *accou
 struct acme_client *order_client_acme(const struct order_client *c)
 {
     return c->conn.acme;
+}
+
+const char *order_client_thumbprint(const struct order_client *c)
+{
+    return c->thumbprint;
 }
 
 void order_client_put(struct order_clients *cc, struct order_client *c)

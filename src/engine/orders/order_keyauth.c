@@ -38,7 +38,8 @@ int order_challenge_key_auth(struct order_challenge *c, const char *thumbprint, 
     return 0;
 }
 
-int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e)
+int order_key_auths_current(struct engine *eng, struct fw_storage *s, struct order *o,
+                            struct err *e)
 {
     bool any = false;
     for (size_t i = 0; i < o->n_authzs && !any; i++)
@@ -46,12 +47,13 @@ int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e
             any = follows_key(&o->authzs[i].challenges[k]);
     if (!any)
         return 0;   /* nothing to derive: no account read */
-    char *tp = NULL;
-    if (account_thumbprint(s, o->account, &tp, e) < 0) {
+    struct order_client *held = NULL;
+    if (order_client_get(eng, s, o->account, &held, e) < 0) {
         if (e->kind == ERR_NOT_FOUND)
             return 0;   /* the account is gone: the order cannot finish; show what it had */
         return -1;
     }
+    const char *tp = order_client_thumbprint(held);
     int rc = 0;
     for (size_t i = 0; i < o->n_authzs && rc == 0; i++) {
         for (size_t k = 0; k < o->authzs[i].n_challenges && rc == 0; k++) {
@@ -60,6 +62,6 @@ int order_key_auths_current(struct fw_storage *s, struct order *o, struct err *e
                 rc = order_challenge_key_auth(c, tp, e);
         }
     }
-    free(tp);
+    order_client_put(eng->clients, held);
     return rc;
 }

@@ -78,7 +78,7 @@ static int issue_reply(const struct fw_req *req, struct order *o, const char *fo
             return err_set(e, ERR_INTERNAL, "issue: out of memory");
         return 0;
     }
-    if (order_key_auths_current(req->storage, o, e) < 0)
+    if (order_key_auths_current(req->backend, req->storage, o, e) < 0)
         return -1;
     if (!(resp->data = order_view_status(o)))
         return err_set(e, ERR_INTERNAL, "issue: out of memory");

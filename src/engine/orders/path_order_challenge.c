@@ -152,7 +152,7 @@ static int challenge_read(const struct fw_req *req, const struct fw_data *d,
     struct order_challenge *c = NULL;
     if (order_load_req(req, d, &o, e) < 0)
         return -1;
-    int rc = order_key_auths_current(req->storage, o, e);
+    int rc = order_key_auths_current(req->backend, req->storage, o, e);
     if (rc == 0)
         rc = order_pick_challenge(o, d, &a, &c, e);
     if (rc == 0) {
