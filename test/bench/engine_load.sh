@@ -158,6 +158,9 @@ step "2. a second batch of $N2: placed (100 at a time), then fulfilled at once"
 # Placed 100 at a time: Pebble's in-memory store deadlocked twice here with 1,000 NewOrders
 # at once beside 2,000 earlier authorizations (every request stuck behind a NewOrder in
 # MemoryStore.FindValidAuthorization, seen in a SIGQUIT dump), a Pebble bug, not a load figure.
+# 100 at a time makes it rarer, not impossible: once more here (1,401 authorizations, two
+# NewOrders in FindValidAuthorization, two in AddChallenge's Lock, every other request in
+# GetAccountByID's RLock); the driver then waits on it for minutes. Run the bench again.
 drv -tag "b2-$RUN" place -n "$N2" -c 100 -poll 3s -out "$E2E_TMP/placed2.txt" > "$E2E_TMP/p2b.out" ||
     fail "placing the second $N2 orders failed"
 RSS_ACTIVE2=$(rss_mb)
