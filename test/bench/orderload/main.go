@@ -6,7 +6,7 @@
 //	orderload [common flags] concurrent -n 200 [-c 200] [-poll 50ms] wall time of N orders at once
 //	orderload [common flags] e2e        -n 20  [-poll 20ms]          full flow incl. fetch-cert
 //	orderload [common flags] place      -n 1000 -out F               N orders left awaiting
-//	orderload [common flags] fulfil     -in F                        fulfil them all at once
+//	orderload [common flags] fulfil     -in F [-rate R]              fulfil them all at once (or R a second)
 //	orderload [common flags] lookup     -ids a.txt,b.txt [-reqs 2000] lookup/order p50 per id set
 //	orderload seed -mountdir DIR -src ID -count N -out FILE          copy a stored order (offline)
 //
@@ -568,12 +568,64 @@ func cmdPlace(args []string) {
 	fmt.Printf("RESULT place_wall_s %.2f\n", last.Sub(t0).Seconds())
 }
 
-// cmdFulfil: fulfils every order of -in at once and waits for each to complete.
+// paced runs f(i) for i < n, each in its own goroutine started at t0 + i/rate (so a slow
+// one does not hold the next back); the first error.
+func paced(n int, rate float64, f func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		time.Sleep(time.Until(t0.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = f(i)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("order %d: %v", i, err)
+		}
+	}
+	return nil
+}
+
+// inFlightMax: the most orders fulfilled (fulfilled-challenge sent) but not yet seen
+// completed at one time.
+func inFlightMax(ts []orderTimes) int {
+	type ev struct {
+		at time.Time
+		d  int
+	}
+	var evs []ev
+	for _, t := range ts {
+		evs = append(evs, ev{t.fulfil, 1}, ev{t.done, -1})
+	}
+	// At the same instant a completion is counted before a fulfilment.
+	sort.Slice(evs, func(i, j int) bool {
+		if evs[i].at.Equal(evs[j].at) {
+			return evs[i].d < evs[j].d
+		}
+		return evs[i].at.Before(evs[j].at)
+	})
+	n, most := 0, 0
+	for _, e := range evs {
+		if n += e.d; n > most {
+			most = n
+		}
+	}
+	return most
+}
+
+// cmdFulfil: fulfils every order of -in at once (or -rate a second, order i at t0 + i/rate)
+// and waits for each to complete.
 func cmdFulfil(args []string) {
 	fs := flag.NewFlagSet("fulfil", flag.ExitOnError)
 	in := fs.String("in", "", "file written by place")
-	c := fs.Int("c", 0, "orders in flight (default all)")
+	c := fs.Int("c", 0, "orders in flight (default all; ignored with -rate)")
 	poll := fs.Duration("poll", 100*time.Millisecond, "status poll interval per order")
+	rate := fs.Float64("rate", 0, "fulfilments started per second (0: all at once)")
 	fs.Parse(args)
 	b, err := os.ReadFile(*in)
 	if err != nil {
@@ -589,7 +641,13 @@ func cmdFulfil(args []string) {
 		*c = len(ts)
 	}
 	t0 := time.Now()
-	if err := parallel(len(ts), *c, func(i int) error { return fulfilOrder(&ts[i], *poll, false) }); err != nil {
+	f := func(i int) error { return fulfilOrder(&ts[i], *poll, false) }
+	if *rate > 0 {
+		err = paced(len(ts), *rate, f)
+	} else {
+		err = parallel(len(ts), *c, f)
+	}
+	if err != nil {
 		die("fulfil: %v", err)
 	}
 	var fc []time.Duration
@@ -606,6 +664,7 @@ func cmdFulfil(args []string) {
 	}
 	fmt.Printf("RESULT fulfil_wall_s %.2f\nRESULT over5s %d\n", last.Sub(t0).Seconds(), over)
 	fmt.Printf("RESULT fulfilled_p50_ms %.1f\nRESULT fulfilled_p99_ms %.1f\n", ms(pct(fc, 50)), ms(pct(fc, 99)))
+	fmt.Printf("RESULT rate_per_s %g\nRESULT in_flight_max %d\n", *rate, inFlightMax(ts))
 }
 
 func main() {
