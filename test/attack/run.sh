@@ -167,7 +167,17 @@ vault POST "$M/role/hugerole" "@$E2E_TMP/huge.json"
 no5xx "5 MB field value"
 head -c 52428800 /dev/zero | tr '\0' a > "$E2E_TMP/50mb"
 vault POST "$M/role/fiftymb" "@$E2E_TMP/50mb"
-no5xx "50 MB body"
+# Over the host's request size limit the server answers 413 and closes the connection while
+# curl is still sending: curl may then report the reset instead of the answer (seen once in
+# CI under load). That is the server refusing, not failing, if it still answers afterwards.
+if [ "$STATUS" = 000 ] && grep -qiE "reset|send failure|broken pipe" "$E2E_TMP/curl.err"; then
+    vault GET "$M/role/good-after-50mb"
+    case "$STATUS" in 4??) ok "50 MB body: connection closed by the server mid-upload, which answers the next request (HTTP $STATUS)" ;;
+        *) not_ok "50 MB body: connection reset and the next request got HTTP $STATUS" ;; esac
+else
+    no5xx "50 MB body"
+fi
+left_nothing role fiftymb
 rm -f "$E2E_TMP/50mb" "$E2E_TMP/huge.json"
 vault POST "$M/role/badjson" '{"acme_account_name": "good", oops'
 no5xx "invalid JSON"
