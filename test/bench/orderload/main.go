@@ -527,12 +527,7 @@ func parallel(n, c int, f func(i int) error) error {
 		}(i)
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("order %d: %v", i, err)
-		}
-	}
-	return nil
+	return firstErr(errs)
 }
 
 // cmdPlace: N orders placed at once, each waited for until it awaits its challenge; the
@@ -583,12 +578,7 @@ func paced(n int, rate float64, f func(i int) error) error {
 		}(i)
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("order %d: %v", i, err)
-		}
-	}
-	return nil
+	return firstErr(errs)
 }
 
 // inFlightMax: the most orders fulfilled (fulfilled-challenge sent) but not yet seen
@@ -700,4 +690,14 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+}
+
+// firstErr: the first order's error of a run, naming the order; nil when all succeeded.
+func firstErr(errs []error) error {
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("order %d: %v", i, err)
+		}
+	}
+	return nil
 }
