@@ -10,7 +10,8 @@
 #      fulfilled at once: fulfilled-challenge -> completed p50/p99 (target p99 < 5 s), CA
 #      requests per order, CPU seconds each process spent meanwhile (who the 2 cores went
 #      to: plugin, dev-vault, Pebble, challtestsrv, the driver); RSS after they completed;
-#      then a second batch of N2 placed and fulfilled the same way: RSS after it (growth per
+#      then (each later batch on a restarted Pebble, fresh_pebble says why) a second batch
+#      of N2 placed and fulfilled the same way: RSS after it (growth per
 #      completed order, or an allocator that keeps what it had); then a third batch of N2
 #      placed and fulfilled at a steady LOAD_RATE a second (40): N2 orders in flight whose
 #      fulfilments arrive the way real ones do, fulfilled-challenge -> completed p50/p99
